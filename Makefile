@@ -1,0 +1,53 @@
+# The commands a newcomer needs: `make run` and `make test`. Only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYBABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header
+
+.PHONY: run test install install-test translations extract-messages update-catalogs lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Compiled catalogs are build output (.mo files are not committed).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages --statistics 2>&1 | grep -v '^$$' || true
+
+run: install translations
+	PORT=$(PORT) $(BIN)/consent-portal serve --demo --port $(PORT)
+
+test: install-test translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# After changing a participant-facing string: refresh the template and every catalogue.
+extract-messages: install
+	$(PYBABEL_EXTRACT) -o locales/messages.pot .
+
+update-catalogs: extract-messages
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --omit-header
+
+lint: install-test
+	$(BIN)/ruff check app tests bench
+
+format: install-test
+	$(BIN)/ruff format app tests bench
+
+bench: install-test translations
+	$(BIN)/python bench/home_page.py
+
+clean:
+	rm -rf $(VENV) var
+	find locales -name '*.mo' -delete

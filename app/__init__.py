@@ -1,0 +1,1 @@
+"""The data-justice consent portal."""

@@ -1,0 +1,23 @@
+"""The organization API, /api/v1: every router in one place, each behind an API key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from app.consent.api import router as consent_router
+from app.disclosures.api import router as disclosures_router
+from app.holdings.api import router as holdings_router
+from app.organizations.api import router as plan_router
+from app.organizations.deps import current_organization
+from app.participants.api import router as participants_router
+
+# Every route here needs a key: the dependency sits on the router, not on each route.
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_organization)])
+for router in (
+    plan_router,
+    participants_router,
+    holdings_router,
+    disclosures_router,
+    consent_router,
+):
+    api_router.include_router(router)

@@ -1,0 +1,198 @@
+"""The `consent-portal` command (also `python -m app`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from sqlmodel import Session
+
+from app.config import ConfigError, get_settings
+
+
+def _password_from_env_or_stdin() -> str:
+    password = os.environ.get("PORTAL_PASSWORD")
+    if password is None:
+        if sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass("Password: ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 10:
+        raise SystemExit("error: the password must have at least 10 characters")
+    return password
+
+
+def _session() -> Session:
+    from app.db import make_engine
+
+    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    if args.demo:
+        from app.demo import load_demo
+
+        load_demo(settings)
+    app = create_app(settings, run_worker=not args.no_worker)
+    port = args.port or int(os.environ.get("PORT", "8000"))
+    uvicorn.run(app, host=args.host, port=port, proxy_headers=True, log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.webhooks.worker import run_worker_forever
+
+    run_worker_forever(get_settings())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    return 0
+
+
+def cmd_org_create(args: argparse.Namespace) -> int:
+    from app.organizations.service import DuplicateError, create_organization
+
+    with _session() as session:
+        try:
+            organization, key = create_organization(session, name=args.name, slug=args.slug)
+        except DuplicateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        session.commit()
+    print(json.dumps({"organization": organization.slug, "api_key": key}))
+    return 0
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    from app.organizations.service import DuplicateError, create_staff, get_organization
+
+    password = _password_from_env_or_stdin()
+    with _session() as session:
+        organization = get_organization(session, args.org)
+        if organization is None:
+            print(f"error: no organization {args.org!r}", file=sys.stderr)
+            return 1
+        try:
+            staff = create_staff(
+                session,
+                organization=organization,
+                email=args.email,
+                role=args.role,
+                password=password,
+                name=args.name or "",
+            )
+        except (DuplicateError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        session.commit()
+    print(json.dumps({"staff_id": staff.id}))
+    return 0
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    from app.organizations.service import DuplicateError, create_network_admin
+
+    password = _password_from_env_or_stdin()
+    with _session() as session:
+        try:
+            admin = create_network_admin(session, email=args.email, password=password)
+        except DuplicateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        session.commit()
+    print(json.dumps({"admin_id": admin.id}))
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from app.events.service import verify_ledger
+
+    with _session() as session:
+        broken = verify_ledger(session)
+    if broken is None:
+        print("ledger intact")
+        return 0
+    print(
+        f"ledger broken at event {broken.event_id} (participant chain {broken.enrollment_id}, "
+        f"version {broken.seq}): {broken.reason}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consent-portal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve with the in-process webhook worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--demo", action="store_true", help="load demo data on first run")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the webhook worker")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="run the webhook delivery worker alone").set_defaults(
+        func=cmd_worker
+    )
+    sub.add_parser("migrate", help="alembic upgrade head").set_defaults(func=cmd_migrate)
+
+    org = sub.add_parser("org", help="organizations").add_subparsers(
+        dest="org_command", required=True
+    )
+    org_create = org.add_parser("create", help="create an organization and its first API key")
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--slug", required=True)
+    org_create.set_defaults(func=cmd_org_create)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    staff_create = staff.add_parser("create", help="password from PORTAL_PASSWORD or stdin")
+    staff_create.add_argument("--org", required=True)
+    staff_create.add_argument("--email", required=True)
+    staff_create.add_argument("--role", required=True, choices=["case_manager", "org_admin"])
+    staff_create.add_argument("--name", default="")
+    staff_create.set_defaults(func=cmd_staff_create)
+
+    admin = sub.add_parser("admin", help="network administrators").add_subparsers(
+        dest="admin_command", required=True
+    )
+    admin_create = admin.add_parser("create", help="password from PORTAL_PASSWORD or stdin")
+    admin_create.add_argument("--email", required=True)
+    admin_create.set_defaults(func=cmd_admin_create)
+
+    ledger = sub.add_parser("ledger", help="the event ledger").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    ledger.add_parser("verify", help="check every participant's hash chain").set_defaults(
+        func=cmd_ledger_verify
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Settings from the environment.
+
+Production refuses to start with a missing or placeholder secret key: a portal that signs
+CSRF tokens and webhook payloads with a guessable key protects nobody.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105 - the placeholder we refuse
+PLACEHOLDER_SECRETS = {
+    "",
+    DEVELOPMENT_SECRET,
+    "changeme",
+    "change-me",
+    "secret",
+    "please-change-me",
+    "placeholder",
+    "xxx",
+}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a portal that is safe to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str
+    base_url: str
+    session_idle_minutes: int
+    quick_exit_url: str
+    argon2_memory_kib: int
+    argon2_time_cost: int
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("PORTAL_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {env!r}")
+    secret = env_vars.get("PORTAL_SECRET_KEY", "")
+    if env == "production":
+        if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
+            raise ConfigError(
+                "PORTAL_SECRET_KEY is missing or a placeholder; production needs a random key "
+                "of 32 characters or more (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not secret:
+        secret = DEVELOPMENT_SECRET
+    return Settings(
+        env=env,
+        database_url=env_vars.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'portal.db'}"),
+        secret_key=secret,
+        base_url=env_vars.get(
+            "PORTAL_BASE_URL", f"http://127.0.0.1:{env_vars.get('PORT', '8000')}"
+        ).rstrip("/"),
+        session_idle_minutes=int(env_vars.get("PORTAL_SESSION_IDLE_MINUTES", "15")),
+        quick_exit_url=env_vars.get("PORTAL_QUICK_EXIT_URL", "https://www.weather.gov/"),
+        # argon2-cffi's RFC 9106 "low memory" profile; tests may lower it.
+        argon2_memory_kib=int(env_vars.get("PORTAL_ARGON2_MEMORY_KIB", "65536")),
+        argon2_time_cost=int(env_vars.get("PORTAL_ARGON2_TIME_COST", "3")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

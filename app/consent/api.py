@@ -1,0 +1,114 @@
+"""Consents recorded by the organization (paper, verbal) and consent checks."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict
+
+from app.consent.service import (
+    ConsentConflict,
+    consent_payload,
+    current_consent,
+    effective_state,
+    record_consent,
+)
+from app.db import SessionDep
+from app.organizations.deps import CurrentOrganization, EnrollmentInPath
+from app.organizations.service import find_purpose
+from app.participants.service import find_enrollment
+from app.schemas import ExternalRef, Key, LongText, ShortText
+
+router = APIRouter(tags=["consent"])
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: Key
+    state: Literal["given", "withdrawn", "refused"]
+    method: Literal["paper", "verbal"]
+    note: LongText | None = None  # type: ignore[valid-type]
+    recorded_by: ShortText | None = None  # type: ignore[valid-type]
+
+
+@router.post("/participants/{external_ref}/consents", status_code=201)
+async def record_offline_consent(
+    body: ConsentIn,
+    enrollment: EnrollmentInPath,
+    organization: CurrentOrganization,
+    db: SessionDep,
+    request: Request,
+) -> dict[str, Any]:
+    """A consent or withdrawal the organization received outside the portal (a signed paper
+    form, a phone call). Same effects and events as one the participant made."""
+    purpose = find_purpose(db, organization_id=organization.id or 0, key=body.purpose)
+    if purpose is None:
+        raise HTTPException(status_code=422, detail=f"purpose {body.purpose!r} is not in your plan")
+    try:
+        consent = record_consent(
+            db,
+            enrollment=enrollment,
+            organization=organization,
+            purpose=purpose,
+            state=body.state,
+            method=body.method,
+            language=enrollment.preferred_language or "en",
+            recorded_by=body.recorded_by or organization.name,
+            note=body.note,
+            base_url=request.app.state.settings.base_url,
+        )
+    except ConsentConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    db.commit()
+    return consent_payload(consent, purpose)
+
+
+class ConsentCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    external_ref: ExternalRef  # type: ignore[valid-type]
+    purpose: Key
+    recipient: ShortText | None = None  # type: ignore[valid-type]
+
+
+@router.post("/consent-checks")
+async def consent_check(
+    body: ConsentCheckIn, organization: CurrentOrganization, db: SessionDep
+) -> dict[str, Any]:
+    """May this participant's data be used or shared for this purpose (and recipient) now?"""
+    enrollment = find_enrollment(
+        db, organization_id=organization.id or 0, external_ref=body.external_ref
+    )
+    if enrollment is None:
+        raise HTTPException(
+            status_code=404, detail=f"no participant with external_ref {body.external_ref!r}"
+        )
+    purpose = find_purpose(db, organization_id=organization.id or 0, key=body.purpose)
+    if purpose is None:
+        raise HTTPException(status_code=404, detail=f"no purpose {body.purpose!r} in your plan")
+    consent = current_consent(db, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
+    if purpose.basis == "consent":
+        state = effective_state(consent)
+        allowed = state == "given"
+    else:
+        state, allowed = purpose.basis, True
+    recipient_listed = None
+    if body.recipient is not None:
+        recipient_listed = any(
+            body.recipient.casefold()
+            in (r.get("name", "").casefold(), (r.get("organization") or "").casefold())
+            for r in purpose.recipients
+        )
+        allowed = allowed and recipient_listed
+    return {
+        "allowed": allowed,
+        "state": state,
+        "basis": purpose.basis,
+        "consent_id": consent.id if consent and purpose.basis == "consent" else None,
+        "expires_at": consent.expires_at.isoformat()
+        if consent and consent.expires_at and state == "given"
+        else None,
+        "recipient_listed": recipient_listed,
+        "statements": [],
+        "consent": consent_payload(consent, purpose) if consent else None,
+    }

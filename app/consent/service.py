@@ -1,0 +1,286 @@
+"""Giving, withdrawing, refusing and expiring consent; checking it before sharing.
+
+Every change adds a Consent row and a ledger event in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.consent.models import Consent
+from app.consent.notice import build_notice
+from app.db import utcnow
+from app.disclosures.models import Disclosure
+from app.events.service import record_event
+from app.organizations.models import Organization, Purpose
+from app.participants.models import Enrollment
+
+ACTIVE_STATES = ("given",)
+
+
+class ConsentConflict(ValueError):
+    """The requested change does not follow from the current state."""
+
+
+def effective_state(consent: Consent | None, now: datetime | None = None) -> str:
+    if consent is None:
+        return "requested"
+    if consent.state == "given" and consent.expires_at and consent.expires_at <= (now or utcnow()):
+        return "expired"
+    return consent.state
+
+
+def latest_consents(session: Session, enrollment_ids: list[str]) -> dict[tuple[str, int], Consent]:
+    """The current consent row per (enrollment, purpose), in one query."""
+    if not enrollment_ids:
+        return {}
+    newest = (
+        select(Consent.enrollment_id, Consent.purpose_id, func.max(Consent.created_at).label("at"))
+        .where(Consent.enrollment_id.in_(enrollment_ids))  # type: ignore[attr-defined]
+        .group_by(Consent.enrollment_id, Consent.purpose_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Consent).join(
+            newest,
+            (Consent.enrollment_id == newest.c.enrollment_id)
+            & (Consent.purpose_id == newest.c.purpose_id)
+            & (Consent.created_at == newest.c.at),
+        )
+    )
+    return {(c.enrollment_id, c.purpose_id): c for c in rows}
+
+
+def current_consent(session: Session, *, enrollment_id: str, purpose_id: int) -> Consent | None:
+    return session.exec(
+        select(Consent)
+        .where(Consent.enrollment_id == enrollment_id, Consent.purpose_id == purpose_id)
+        .order_by(Consent.created_at.desc(), Consent.id.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+
+
+def history(session: Session, *, enrollment_id: str, purpose_id: int) -> list[Consent]:
+    return list(
+        session.exec(
+            select(Consent)
+            .where(Consent.enrollment_id == enrollment_id, Consent.purpose_id == purpose_id)
+            .order_by(Consent.created_at.desc())  # type: ignore[attr-defined]
+        )
+    )
+
+
+def consent_payload(consent: Consent, purpose: Purpose) -> dict[str, Any]:
+    return {
+        "id": consent.id,
+        "purpose": purpose.key,
+        "state": consent.state,
+        "method": consent.method,
+        "given_at": consent.given_at.isoformat() if consent.given_at else None,
+        "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+        "expires_at": consent.expires_at.isoformat() if consent.expires_at else None,
+        "notice_version": consent.notice_version,
+        "notice_language": consent.notice_language,
+        "recorded_by": consent.recorded_by,
+    }
+
+
+def record_consent(
+    session: Session,
+    *,
+    enrollment: Enrollment,
+    organization: Organization,
+    purpose: Purpose,
+    state: str,
+    method: str,
+    language: str,
+    recorded_by: str | None = None,
+    assisted_by_staff_id: int | None = None,
+    note: str | None = None,
+    base_url: str = "",
+    now: datetime | None = None,
+) -> Consent:
+    """Give, withdraw or refuse consent for one purpose."""
+    if purpose.basis != "consent":
+        raise ConsentConflict("this purpose does not rest on consent")
+    now = now or utcnow()
+    previous = current_consent(session, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
+    previous_state = effective_state(previous, now)
+    if state == "withdrawn" and previous_state != "given":
+        raise ConsentConflict("there is no given consent to withdraw")
+    if state == previous_state and state != "given":
+        return previous  # type: ignore[return-value]  # nothing changes: no second receipt
+    notice = build_notice(purpose, organization, language)
+    consent = Consent(
+        enrollment_id=enrollment.id,
+        purpose_id=purpose.id or 0,
+        state=state,
+        method=method,
+        recorded_by=recorded_by,
+        assisted_by_staff_id=assisted_by_staff_id,
+        note=note,
+        notice_version=notice.version,
+        notice_language=notice.language,
+        notice_text=notice.as_text(organization.name),
+        created_at=now,
+    )
+    if state == "given":
+        consent.given_at = now
+        consent.expires_at = now + timedelta(days=purpose.consent_valid_days)
+    elif state == "withdrawn" and previous is not None:
+        consent.given_at = previous.given_at
+        consent.expires_at = previous.expires_at
+        consent.withdrawn_at = now
+    session.add(consent)
+    if state in ("given", "withdrawn"):
+        _record_consent_event(
+            session,
+            type=f"consent.{state}",
+            consent=consent,
+            enrollment=enrollment,
+            organization=organization,
+            purpose=purpose,
+            base_url=base_url,
+            now=now,
+        )
+    session.flush()
+    return consent
+
+
+def _record_consent_event(
+    session: Session,
+    *,
+    type: str,
+    consent: Consent,
+    enrollment: Enrollment,
+    organization: Organization,
+    purpose: Purpose,
+    base_url: str,
+    now: datetime,
+) -> None:
+    data = {
+        "organization": organization.slug,
+        "participant": {"external_ref": enrollment.external_ref},
+        "consent": consent_payload(consent, purpose),
+        "recipients": purpose.recipients,
+    }
+    record_event(
+        session,
+        enrollment_id=enrollment.id,
+        organization_id=organization.id or 0,
+        type=type,
+        data=data,
+        base_url=base_url,
+        now=now,
+    )
+    if type == "consent.given":
+        return
+    # Withdrawing (or expiry of) consent to share also tells every network organization that
+    # received data under it, each with its own event to acknowledge.
+    for recipient in recipient_organizations(
+        session, enrollment=enrollment, purpose_id=purpose.id or 0
+    ):
+        record_event(
+            session,
+            enrollment_id=enrollment.id,
+            organization_id=recipient.id or 0,
+            type=type,
+            role="recipient",
+            data={
+                "organization": recipient.slug,
+                "participant": {"external_ref": _ref_at(session, enrollment, recipient)},
+                "source": {
+                    "organization": organization.slug,
+                    "external_ref": enrollment.external_ref,
+                },
+                "consent": consent_payload(consent, purpose),
+                "recipients": purpose.recipients,
+            },
+            base_url=base_url,
+            now=now,
+        )
+
+
+def recipient_organizations(
+    session: Session, *, enrollment: Enrollment, purpose_id: int
+) -> list[Organization]:
+    return list(
+        session.exec(
+            select(Organization)
+            .where(
+                Organization.id.in_(  # type: ignore[union-attr]
+                    select(Disclosure.recipient_organization_id).where(
+                        Disclosure.enrollment_id == enrollment.id,
+                        Disclosure.purpose_id == purpose_id,
+                        Disclosure.recipient_organization_id.is_not(None),  # type: ignore[union-attr]
+                    )
+                ),
+                Organization.id != enrollment.organization_id,
+            )
+            .order_by(Organization.slug)  # type: ignore[arg-type]
+        )
+    )
+
+
+def _ref_at(session: Session, enrollment: Enrollment, organization: Organization) -> str | None:
+    """The participant's reference at another organization, only when the participant has
+    claimed an enrollment there themselves."""
+    if enrollment.participant_id is None:
+        return None
+    other = session.exec(
+        select(Enrollment).where(
+            Enrollment.participant_id == enrollment.participant_id,
+            Enrollment.organization_id == organization.id,
+        )
+    ).first()
+    return other.external_ref if other else None
+
+
+def expire_due(session: Session, *, base_url: str = "", now: datetime | None = None) -> int:
+    """Record `expired` for every given consent past its expiry; returns how many."""
+    now = now or utcnow()
+    due = session.exec(
+        select(Consent).where(Consent.state == "given", Consent.expires_at <= now)  # type: ignore[operator]
+    ).all()
+    count = 0
+    for given in due:
+        latest = current_consent(
+            session, enrollment_id=given.enrollment_id, purpose_id=given.purpose_id
+        )
+        if latest is None or latest.id != given.id:
+            continue  # a later decision replaced it
+        enrollment = session.get(Enrollment, given.enrollment_id)
+        purpose = session.get(Purpose, given.purpose_id)
+        assert enrollment is not None and purpose is not None
+        organization = session.get(Organization, enrollment.organization_id)
+        assert organization is not None
+        expired = Consent(
+            enrollment_id=given.enrollment_id,
+            purpose_id=given.purpose_id,
+            state="expired",
+            method=given.method,
+            notice_version=given.notice_version,
+            notice_language=given.notice_language,
+            notice_text=given.notice_text,
+            given_at=given.given_at,
+            expires_at=given.expires_at,
+            created_at=now,
+        )
+        session.add(expired)
+        _record_consent_event(
+            session,
+            type="consent.expired",
+            consent=expired,
+            enrollment=enrollment,
+            organization=organization,
+            purpose=purpose,
+            base_url=base_url,
+            now=now,
+        )
+        count += 1
+    session.flush()
+    return count

@@ -1,0 +1,49 @@
+"""The event catalogue: every event type an organization can receive, and what it means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_ACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    asks_to_act: bool
+    doc: str
+
+
+CATALOGUE: tuple[EventType, ...] = (
+    EventType("consent.given", False, "The participant gave consent for a purpose."),
+    EventType(
+        "consent.withdrawn",
+        True,
+        "The participant withdrew consent: stop using and sharing the data for this purpose.",
+    ),
+    EventType(
+        "consent.expired",
+        True,
+        "A consent reached its expiry: it no longer covers use or sharing for this purpose.",
+    ),
+    EventType(
+        "correction.requested",
+        True,
+        "The participant asks for a holding to be corrected; resolve it by `due_by`.",
+    ),
+    EventType("data.corrected", True, "A holding was corrected: update your copy."),
+    EventType(
+        "statement.added",
+        True,
+        "The participant disagrees with a holding; pass the statement along with the data.",
+    ),
+    EventType("deletion.requested", True, "The participant asks for a holding to be deleted."),
+    EventType(
+        "participant.closed",
+        True,
+        "The participant closed their portal account.",
+    ),
+)
+
+EVENT_TYPES = tuple(t.name for t in CATALOGUE)
+ACTION_EVENT_TYPES = frozenset(t.name for t in CATALOGUE if t.asks_to_act)

@@ -1,0 +1,40 @@
+"""The ledger: every event, per enrollment, in an append-only hash chain.
+
+Each event stores a digest of its data and the hash of the event before it. Erasing a closed
+account's values later keeps the digests, so the chain still proves what happened and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "seq"),
+        # The pull feed reads an organization's events in time order.
+        Index("ix_event_feed", "organization_id", "created_at", "id"),
+    )
+    id: str = Field(default_factory=lambda: new_id("evt"), primary_key=True, max_length=40)
+    enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
+    seq: int
+    # The organization this event is for (the holder, or a recipient of a disclosure).
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    type: str = Field(max_length=40)
+    role: str = Field(default="holder", max_length=20)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data_digest: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Events that ask the organization to act wait for its acknowledgement.
+    ack_due_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ack_outcome: str | None = Field(default=None, max_length=20)
+    ack_note: str | None = Field(default=None, max_length=2000)

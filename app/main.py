@@ -1,0 +1,101 @@
+"""The application: middleware, routers, error pages, and the webhook worker's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import i18n
+from app.api import api_router
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.participants.views import router as participant_router
+from app.security.headers import SecurityHeadersMiddleware
+from app.web.cookies import PendingCookiesMiddleware
+from app.web.deps import CsrfFailed, LoginRequired
+from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
+
+API_PREFIX = "/api/"
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            from app.webhooks.worker import start_in_process_worker
+
+            worker = await start_in_process_worker(app)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Consent Portal",
+        summary="Organization API: the data collection plan, holdings, disclosures, consents, events.",
+        version="1",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_environment()
+
+    app.add_middleware(PendingCookiesMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api_router)
+    app.include_router(participant_router)
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = f"/login?next={quote(exc.next_path)}"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return render(request, "errors/csrf.html", status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        if not hasattr(request.state, "locale"):  # no route matched: no web context ran
+            request.state.locale = i18n.negotiate(request.headers.get("accept-language"))
+        template = "errors/not_found.html" if exc.status_code == 404 else "errors/error.html"
+        return render(request, template, {"status": exc.status_code}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            errors = [
+                {k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors}, status_code=422)
+        request.state.locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+        return render(request, "errors/error.html", {"status": 400}, status_code=400)

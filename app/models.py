@@ -1,0 +1,30 @@
+"""Every table, imported in one place so Alembic and create_all see them all."""
+
+from app.consent.models import Consent
+from app.disclosures.models import Disclosure
+from app.events.models import Event
+from app.holdings.models import Holding
+from app.organizations.models import ApiKey, NetworkAdmin, Organization, Purpose, Staff
+from app.participants.models import ClaimCode, Enrollment, Participant
+from app.security.models import LoginThrottle, WebSession
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+__all__ = [
+    "ApiKey",
+    "ClaimCode",
+    "Consent",
+    "Disclosure",
+    "Enrollment",
+    "Event",
+    "Holding",
+    "LoginThrottle",
+    "NetworkAdmin",
+    "Organization",
+    "Participant",
+    "Purpose",
+    "Staff",
+    "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

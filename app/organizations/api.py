@@ -1,0 +1,39 @@
+"""The data collection plan over the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app.db import SessionDep
+from app.organizations.deps import CurrentOrganization
+from app.organizations.schemas import PurposeIn, PurposeOut
+from app.organizations.service import list_purposes, purpose_out, upsert_purpose
+from app.schemas import Key
+
+router = APIRouter(tags=["plan"])
+
+
+@router.put("/purposes/{purpose_key}", response_model=PurposeOut)
+async def put_purpose(
+    purpose_key: Key,
+    body: PurposeIn,
+    organization: CurrentOrganization,
+    db: SessionDep,
+    response: Response,
+) -> PurposeOut:
+    """Create or replace one purpose of the plan."""
+    purpose, created = upsert_purpose(db, organization=organization, key=purpose_key, data=body)
+    db.commit()
+    response.status_code = 201 if created else 200
+    return purpose_out(purpose)
+
+
+@router.get("/purposes")
+async def get_purposes(
+    organization: CurrentOrganization, db: SessionDep
+) -> dict[str, list[PurposeOut]]:
+    return {
+        "purposes": [
+            purpose_out(p) for p in list_purposes(db, organization_id=organization.id or 0)
+        ]
+    }

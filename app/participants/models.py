@@ -1,0 +1,55 @@
+"""Participants (portal accounts), enrollments and claim codes.
+
+An enrollment exists as soon as an organization registers someone; it is linked to an account
+only when the person claims it with the organization's code. The portal never links
+enrollments across organizations on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class Participant(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: new_id("acct"), primary_key=True, max_length=40)
+    username: str = Field(max_length=40, unique=True, index=True)
+    pin_hash: str = Field(max_length=255)
+    preferred_language: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    pin_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Enrollment(SQLModel, table=True):
+    """Participant × organization. Its id is the API's `participant_id`."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "external_ref"),)
+    id: str = Field(default_factory=lambda: new_id("ptp"), primary_key=True, max_length=40)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    external_ref: str = Field(max_length=128)
+    participant_id: str | None = Field(
+        default=None, foreign_key="participant.id", index=True, max_length=40
+    )
+    preferred_language: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClaimCode(SQLModel, table=True):
+    """A one-time code an organization hands a person to link their enrollment.
+
+    Only a hash is stored. Issuing a fresh code retires the older unused ones."""
+
+    __tablename__ = "claim_code"
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
+    code_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

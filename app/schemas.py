@@ -1,0 +1,43 @@
+"""Field types shared by the API's request bodies.
+
+Every string refuses NUL and other control characters (PostgreSQL cannot store NUL, and
+nothing legitimate needs them) and has a length limit, so bad input gets a 422, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value) or "\x7f" in value:
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> object:
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_printable),
+    ]
+
+
+Key = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$"),
+    Field(description="lower-case letters, digits, '_', '.', '-'; at most 64"),
+]
+LocaleCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+ShortText = text(200)
+LongText = text(5000)
+ValueText = text(10000, min_length=0)
+ExternalRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_printable),
+]
+LocalizedText = Annotated[dict[LocaleCode, LongText], Field(max_length=20)]  # type: ignore[valid-type]
+LocalizedTitle = Annotated[dict[LocaleCode, ShortText], Field(min_length=1, max_length=20)]  # type: ignore[valid-type]

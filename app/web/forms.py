@@ -1,0 +1,30 @@
+"""Form errors, GOV.UK style: a summary at the top linking to each field, the message by the
+field, the answers kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FormErrors:
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def get(self, field_name: str) -> str | None:
+        return self.errors.get(field_name)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.errors.items())
+
+
+def safe_next(path: str | None, default: str = "/") -> str:
+    """Only local paths: never redirect somewhere an attacker chose."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return default

@@ -1,0 +1,69 @@
+"""Plain-language words for the domain's codes (bases, states, categories, methods)."""
+
+from __future__ import annotations
+
+from app.i18n import lazy_gettext as _l
+
+BASIS_WORDS = {
+    "consent": _l("Only with your consent"),
+    "service": _l("Needed to give you the service"),
+    "legal_obligation": _l("Required by law"),
+    "funder_contract": _l("Required by a funder's contract"),
+}
+
+STATE_WORDS = {
+    "requested": _l("Not decided yet"),
+    "given": _l("You gave consent"),
+    "refused": _l("You said no"),
+    "withdrawn": _l("You withdrew consent"),
+    "expired": _l("Consent expired"),
+}
+
+METHOD_WORDS = {
+    "self": _l("by you, in the portal"),
+    "assisted": _l("with help from a case manager"),
+    "paper": _l("on a paper form"),
+    "verbal": _l("out loud, recorded by staff"),
+}
+
+CATEGORY_WORDS = {
+    "identity": _l("Who you are"),
+    "contact": _l("How to reach you"),
+    "household": _l("Household"),
+    "income": _l("Income"),
+    "benefits": _l("Benefits"),
+    "housing": _l("Housing"),
+    "food": _l("Food"),
+    "education": _l("Education"),
+    "employment": _l("Work"),
+    "services": _l("Services you received"),
+    "health": _l("Health"),
+    "substance_use": _l("Substance use"),
+    "immigration": _l("Immigration"),
+    "violence": _l("Violence and safety"),
+    "criminal_legal": _l("Criminal legal matters"),
+    "strengths": _l("Strengths"),
+    "goals": _l("Goals"),
+}
+
+# The categories PRODUCT.md names as sensitive: hidden behind a gentle warning.
+SENSITIVE_CATEGORIES = frozenset(
+    {"health", "substance_use", "immigration", "violence", "criminal_legal"}
+)
+
+
+def category_name(key: str) -> str:
+    word = CATEGORY_WORDS.get(key)
+    return str(word) if word is not None else key.replace("_", " ").replace("-", " ").capitalize()
+
+
+def basis_words(basis: str) -> str:
+    return str(BASIS_WORDS.get(basis, basis))
+
+
+def state_words(state: str) -> str:
+    return str(STATE_WORDS.get(state, state))
+
+
+def method_words(method: str) -> str:
+    return str(METHOD_WORDS.get(method, method))
