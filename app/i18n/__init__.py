@@ -9,7 +9,7 @@ from __future__ import annotations
 import gettext as _gettext
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 
 from babel import Locale, dates, numbers
 from babel.core import negotiate_locale
