@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:30:51.356807
+Create Date: 2026-11-24 23:41:02.517777
 """
 
 from collections.abc import Sequence
@@ -307,7 +307,6 @@ def upgrade() -> None:
         sa.Column("acked_at", app.db.UTCDateTime(), nullable=True),
         sa.Column("ack_outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("ack_note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("feed_position", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["enrollment_id"],
             ["enrollment.id"],
@@ -321,7 +320,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_enrollment_id"), ["enrollment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_event_feed_position"), ["feed_position"], unique=False)
+        batch_op.create_index(
+            "ix_event_feed", ["organization_id", "created_at", "id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_event_organization_id"), ["organization_id"], unique=False
         )
@@ -485,7 +486,7 @@ def downgrade() -> None:
     op.drop_table("holding")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_organization_id"))
-        batch_op.drop_index(batch_op.f("ix_event_feed_position"))
+        batch_op.drop_index("ix_event_feed")
         batch_op.drop_index(batch_op.f("ix_event_enrollment_id"))
 
     op.drop_table("event")
