@@ -1,11 +1,13 @@
 """Field types shared by the API's request bodies.
 
 Every string refuses NUL and other control characters (PostgreSQL cannot store NUL, and
-nothing legitimate needs them) and has a length limit, so bad input gets a 422, never a 500.
+nothing legitimate needs them) and has a length limit no longer than its column, so bad input
+gets a 422, never a 500.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -25,6 +27,25 @@ def text(max_length: int, min_length: int = 1) -> object:
     ]
 
 
+def _addressable(value: str) -> str:
+    # The ref is a path segment in every other call (/participants/{external_ref}/...): a '/'
+    # or a dot segment could never be addressed again, so refuse it when it is created.
+    if "/" in value or value in (".", ".."):
+        raise ValueError("external_ref may not contain '/' nor be '.' or '..'")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive means UTC; aware is converted. Times at the very edge of the calendar cannot be
+    converted (or stored), so they are refused here rather than failing in the database."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date and time out of range") from None
+
+
 Key = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$"),
@@ -32,12 +53,20 @@ Key = Annotated[
 ]
 LocaleCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 ShortText = text(200)
+NoteText = text(2000)
 LongText = text(5000)
 ValueText = text(10000, min_length=0)
 ExternalRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
     AfterValidator(_printable),
+    AfterValidator(_addressable),
 ]
+# The same reference as it arrives in a URL path: looked up, never stored, so only what the
+# database could not compare (NUL) or could never hold (too long) is refused.
+ExternalRefInPath = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_printable)
+]
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 LocalizedText = Annotated[dict[LocaleCode, LongText], Field(max_length=20)]  # type: ignore[valid-type]
 LocalizedTitle = Annotated[dict[LocaleCode, ShortText], Field(min_length=1, max_length=20)]  # type: ignore[valid-type]

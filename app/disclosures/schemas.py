@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import Key, ShortText
+from app.schemas import Key, ShortText, UtcDateTime
 
 
 class RecipientRef(BaseModel):
@@ -18,4 +16,6 @@ class DisclosureIn(BaseModel):
     recipient: RecipientRef
     purpose: Key
     field_keys: list[Key] = Field(min_length=1, max_length=500)
-    disclosed_at: datetime | None = None
+    disclosed_at: UtcDateTime | None = Field(
+        default=None, description="when it was shared; without a time zone, UTC; default now"
+    )

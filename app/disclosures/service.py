@@ -3,8 +3,6 @@ cover is flagged, so the participant (and the network) can see it."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from sqlmodel import Session, select
 
 from app.consent.service import current_consent, effective_state
@@ -66,9 +64,7 @@ def record_disclosure(
         reasons.append("consent_not_given")
     if not _named_in_plan(purpose, data.recipient.name, data.recipient.organization):
         reasons.append("recipient_not_in_plan")
-    disclosed_at = data.disclosed_at or utcnow()
-    if disclosed_at.tzinfo is None:
-        disclosed_at = disclosed_at.replace(tzinfo=UTC)
+    disclosed_at = data.disclosed_at or utcnow()  # the schema made it aware UTC
     disclosure = Disclosure(
         enrollment_id=enrollment.id,
         purpose_id=purpose.id or 0,

@@ -81,11 +81,10 @@ async def remove_holding(field_key: Key, enrollment: EnrollmentInPath, db: Sessi
 
 @router.get("/participants/{external_ref}/holdings")
 async def list_holdings(
-    enrollment: EnrollmentInPath, db: SessionDep
+    enrollment: EnrollmentInPath, db: SessionDep, include_deleted: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
+    """What you hold about the participant; `include_deleted=true` adds the deleted items
+    (without their values, with `deleted_at`), as the participant sees them."""
     keys = _purpose_keys(db, enrollment.organization_id)
-    return {
-        "holdings": [
-            holding_out(h, keys.get(h.purpose_id, "")) for h in holdings_of(db, enrollment.id)
-        ]
-    }
+    held = holdings_of(db, enrollment.id, include_deleted=include_deleted)
+    return {"holdings": [holding_out(h, keys.get(h.purpose_id, "")) for h in held]}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from app.db import SessionDep
 from app.organizations.deps import CurrentOrganization
 from app.organizations.schemas import PurposeIn, PurposeOut
-from app.organizations.service import list_purposes, purpose_out, upsert_purpose
+from app.organizations.service import (
+    UnknownOrganization,
+    list_purposes,
+    purpose_out,
+    upsert_purpose,
+)
 from app.schemas import Key
 
 router = APIRouter(tags=["plan"])
@@ -22,7 +27,10 @@ async def put_purpose(
     response: Response,
 ) -> PurposeOut:
     """Create or replace one purpose of the plan."""
-    purpose, created = upsert_purpose(db, organization=organization, key=purpose_key, data=body)
+    try:
+        purpose, created = upsert_purpose(db, organization=organization, key=purpose_key, data=body)
+    except UnknownOrganization as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     db.commit()
     response.status_code = 201 if created else 200
     return purpose_out(purpose)

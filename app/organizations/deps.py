@@ -11,6 +11,7 @@ from app.organizations.models import Organization
 from app.organizations.service import organization_for_api_key
 from app.participants.models import Enrollment
 from app.participants.service import find_enrollment
+from app.schemas import ExternalRefInPath
 
 
 async def current_organization(request: Request, db: SessionDep) -> Organization:
@@ -36,7 +37,9 @@ CurrentOrganization = Annotated[Organization, Depends(current_organization)]
 
 
 async def enrollment_in_path(
-    external_ref: str, organization: CurrentOrganization, db: SessionDep
+    external_ref: ExternalRefInPath,
+    organization: CurrentOrganization,
+    db: SessionDep,
 ) -> Enrollment:
     """The caller's own enrollment for `external_ref`; anyone else's is simply not found."""
     enrollment = find_enrollment(

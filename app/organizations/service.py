@@ -15,6 +15,10 @@ class DuplicateError(ValueError):
     """Something with that name already exists."""
 
 
+class UnknownOrganization(ValueError):
+    """A purpose names a recipient organization that is not in the network."""
+
+
 def create_organization(session: Session, *, name: str, slug: str) -> tuple[Organization, str]:
     """Create an organization with its first API key; returns the key (shown only once)."""
     if session.exec(select(Organization).where(Organization.slug == slug)).first():
@@ -106,6 +110,13 @@ def upsert_purpose(
     """Create or replace one purpose. Returns (purpose, created). The version goes up only
     when something a participant reads in the notice changed."""
     assert organization.id is not None
+    # A recipient named as a network organization must be one: withdrawals and corrections
+    # are delivered to it, so a typo would silently tell nobody.
+    outside = _outside_network(session, {r.organization for r in data.recipients if r.organization})
+    if outside:
+        raise UnknownOrganization(
+            "recipients name organizations that are not in the network: " + ", ".join(outside)
+        )
     purpose = find_purpose(session, organization_id=organization.id, key=key)
     values = data.model_dump(mode="json")
     values["recipients"] = [
@@ -124,6 +135,15 @@ def upsert_purpose(
     session.add(purpose)
     session.flush()
     return purpose, created
+
+
+def _outside_network(session: Session, slugs: set[str]) -> list[str]:
+    if not slugs:
+        return []
+    known = set(
+        session.exec(select(Organization.slug).where(Organization.slug.in_(slugs)))  # type: ignore[attr-defined]
+    )
+    return sorted(slugs - known)
 
 
 def find_purpose(session: Session, *, organization_id: int, key: str) -> Purpose | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 
 from app.consent.service import consent_payload, effective_state, latest_consents
 from app.db import SessionDep
@@ -29,9 +30,11 @@ async def create_participant(
     body: EnrollmentIn, organization: CurrentOrganization, db: SessionDep, request: Request
 ) -> dict[str, Any]:
     """Register a person with your organization; hand them the claim code or link."""
+    # Only a language the portal can show is kept; "es-MX" is shown as "es".
     language = body.preferred_language
     if language is not None and language not in SUPPORTED_LOCALES:
-        language = None  # kept for the future would be nice, but we only store what we can show
+        primary = language.split("-")[0]
+        language = primary if primary in SUPPORTED_LOCALES else None
     try:
         enrollment, code = enroll(
             db,
@@ -39,11 +42,13 @@ async def create_participant(
             external_ref=body.external_ref,
             preferred_language=language,
         )
-    except DuplicateRef:
+        db.commit()
+    # IntegrityError: the same ref enrolled at the same moment by another process.
+    except (DuplicateRef, IntegrityError):
+        db.rollback()
         raise HTTPException(
             status_code=409, detail="a participant with this external_ref exists"
         ) from None
-    db.commit()
     return {
         "participant_id": enrollment.id,
         "external_ref": enrollment.external_ref,

@@ -32,58 +32,82 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         headers = dict(scope["headers"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *self._extra(path, message)],
+                }
+            await send(message)
+
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await _too_large(send)
+        if length is not None and not length.isdigit():
+            await _error(send_with_headers, 400, "invalid Content-Length header")
             return
+        if length is not None and int(length) > self.max_body_bytes:
+            await _error(send_with_headers, 413, _TOO_LARGE)
+            return
+
+        # A body sent without a length (chunked) is counted as it arrives. Past the cap, the
+        # 413 goes out at once and the app is told the client left, so it stops reading; what
+        # it answers after that is dropped. (Raising here would reach FastAPI, which turns any
+        # error while reading the body into a 400.)
         received = 0
+        too_large = False
+        response_started = False
 
         async def capped_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise BodyTooLarge
+                    too_large = True
+                    if not response_started:
+                        await _error(send_with_headers, 413, _TOO_LARGE)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def send_with_headers(message: Message) -> None:
+        async def send_unless_refused(message: Message) -> None:
+            nonlocal response_started
+            if too_large:
+                return
             if message["type"] == "http.response.start":
-                extra = [
-                    (b"content-security-policy", (DOCS_CSP if path == "/docs" else CSP).encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                ]
-                if self.production:
-                    extra.append(
-                        (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-                    )
-                if path.startswith("/static/"):
-                    extra.append((b"cache-control", b"public, max-age=31536000, immutable"))
-                elif not any(k.lower() == b"cache-control" for k, _v in message.get("headers", [])):
-                    # Pages about a person must not linger in a shared device's cache.
-                    extra.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
+                response_started = True
+            await send_with_headers(message)
 
-        try:
-            await self.app(scope, capped_receive, send_with_headers)
-        except BodyTooLarge:
-            await _too_large(send)
+        await self.app(scope, capped_receive, send_unless_refused)
+
+    def _extra(self, path: str, message: Message) -> list[tuple[bytes, bytes]]:
+        extra = [
+            (b"content-security-policy", (DOCS_CSP if path == "/docs" else CSP).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        ]
+        if self.production:
+            extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+        if path.startswith("/static/"):
+            extra.append((b"cache-control", b"public, max-age=31536000, immutable"))
+        elif not any(k.lower() == b"cache-control" for k, _v in message.get("headers", [])):
+            # Pages about a person must not linger in a shared device's cache.
+            extra.append((b"cache-control", b"no-store"))
+        return extra
 
 
-class BodyTooLarge(Exception):
-    pass
+_TOO_LARGE = "request body too large"
 
 
-async def _too_large(send: Send) -> None:
-    body = json.dumps({"detail": "request body too large"}).encode()
+async def _error(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
