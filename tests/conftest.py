@@ -207,7 +207,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync Playwright runs, its event loop counts as running in
+# this thread, so a later test's asyncio.run() would fail ("cannot be called from a running
+# event loop"). Stopping it after each browser module lets the other tests run after them.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -13,18 +13,36 @@ from sqlmodel import Session, select
 
 from app.consent.models import Consent
 from app.consent.service import effective_state, latest_consents
+from app.corrections.service import HoldingRecord, holding_records
 from app.disclosures.models import Disclosure
 from app.disclosures.service import disclosures_of
 from app.holdings.models import Holding
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 from app.participants.service import enrollments_of
+from app.web.labels import SENSITIVE_CATEGORIES
+
+
+def is_hidden_at_first(holding: Holding, purpose: Purpose) -> bool:
+    """Sensitive values wait behind a Show button: when the organization says so, when the
+    purpose covers sensitive data, or when the category is one PRODUCT.md names sensitive."""
+    return holding.sensitive or purpose.sensitive or holding.category in SENSITIVE_CATEGORIES
 
 
 @dataclass
 class HoldingView:
     holding: Holding
     purpose: Purpose
+    # Corrections, statements and deletion requests of this holding (None when there are none).
+    record: HoldingRecord | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.holding.deleted_at is not None
+
+    @property
+    def hidden_at_first(self) -> bool:
+        return is_hidden_at_first(self.holding, self.purpose)
 
 
 @dataclass
@@ -34,27 +52,39 @@ class DisclosureView:
     labels: list[str]
     recipient_organization: Organization | None
 
+    @property
+    def consent_covered(self) -> bool | None:
+        """Whether the participant's consent covered it; None when the purpose does not rest
+        on consent (the law or a contract allowed it instead)."""
+        if self.purpose.basis != "consent":
+            return None
+        return self.disclosure.consent_state == "given"
+
 
 @dataclass
 class ConsentView:
     purpose: Purpose
     consent: Consent | None
-    state: str
+    state: str  # requested when nothing is recorded yet
 
 
 @dataclass
 class OrganizationView:
     organization: Organization
     enrollment: Enrollment
+    # Category → holdings, deleted ones included (they say that they were deleted, and when).
     categories: dict[str, list[HoldingView]] = field(default_factory=dict)
-    deleted: list[Holding] = field(default_factory=list)
     disclosures: list[DisclosureView] = field(default_factory=list)
     consents: list[ConsentView] = field(default_factory=list)
     purposes: list[Purpose] = field(default_factory=list)
 
     @property
     def holding_count(self) -> int:
-        return sum(len(v) for v in self.categories.values())
+        return sum(1 for items in self.categories.values() for h in items if not h.deleted)
+
+    @property
+    def anchor(self) -> str:
+        return f"org-{self.organization.slug}"
 
 
 @dataclass
@@ -87,23 +117,21 @@ def build_home(session: Session, participant_id: str) -> HomePage:
     recipients = (
         {
             o.id: o
-            for o in session.exec(select(Organization).where(Organization.id.in_(recipient_ids)))
-        }  # type: ignore[union-attr]
+            for o in session.exec(select(Organization).where(Organization.id.in_(recipient_ids)))  # type: ignore[union-attr]
+        }
         if recipient_ids
         else {}
     )
 
+    records = holding_records(session, enrollment_ids=enrollment_ids)
+
     views = {e.id: OrganizationView(organization=o, enrollment=e) for e, o in pairs}
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     for h in holdings:
-        view = views[h.enrollment_id]
         labels[h.enrollment_id][h.field_key] = h.label
-        if h.deleted_at is not None:
-            view.deleted.append(h)
-        else:
-            view.categories.setdefault(h.category, []).append(
-                HoldingView(h, purposes[h.purpose_id])
-            )
+        views[h.enrollment_id].categories.setdefault(h.category, []).append(
+            HoldingView(h, purposes[h.purpose_id], records.get(h.id))
+        )
     for d in disclosures:
         views[d.enrollment_id].disclosures.append(
             DisclosureView(
@@ -120,3 +148,18 @@ def build_home(session: Session, participant_id: str) -> HomePage:
                 consent = consents.get((view.enrollment.id, purpose.id or 0))
                 view.consents.append(ConsentView(purpose, consent, effective_state(consent)))
     return HomePage(organizations=list(views.values()))
+
+
+def own_holding(session: Session, *, participant_id: str, holding_id: str) -> HoldingView | None:
+    """One of the participant's own current holdings; another person's is simply not found."""
+    row = session.exec(
+        select(Holding, Purpose)
+        .join(Enrollment, Enrollment.id == Holding.enrollment_id)  # type: ignore[arg-type]
+        .join(Purpose, Purpose.id == Holding.purpose_id)  # type: ignore[arg-type]
+        .where(
+            Holding.id == holding_id,
+            Enrollment.participant_id == participant_id,
+            Holding.deleted_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).first()
+    return HoldingView(row[0], row[1]) if row else None

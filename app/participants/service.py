@@ -174,13 +174,35 @@ def create_account_by_claim(
     return participant
 
 
-def link_enrollment(session: Session, *, claim: Claim, participant: Participant) -> None:
+class CodeAlreadyUsed(FormError):
+    """Two tabs or two people sent the same claim code at once; only the first one counts."""
+
+    def __init__(self) -> None:
+        super().__init__("code", _("This code was just used. Ask the organization for a new one."))
+
+
+def _use_code(session: Session, claim: Claim) -> None:
+    # One conditional UPDATE, so a code sent twice at the same moment is used only once.
     now = utcnow()
-    claim.enrollment.participant_id = participant.id
-    claim.enrollment.claimed_at = claim.enrollment.claimed_at or now
+    used = session.exec(  # type: ignore[call-overload]
+        update(ClaimCode)
+        .where(
+            ClaimCode.id == claim.code.id,
+            ClaimCode.used_at.is_(None),  # type: ignore[union-attr]
+            ClaimCode.retired_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:
+        raise CodeAlreadyUsed()
     claim.code.used_at = now
+
+
+def link_enrollment(session: Session, *, claim: Claim, participant: Participant) -> None:
+    _use_code(session, claim)
+    claim.enrollment.participant_id = participant.id
+    claim.enrollment.claimed_at = claim.enrollment.claimed_at or utcnow()
     session.add(claim.enrollment)
-    session.add(claim.code)
 
 
 def reset_pin_by_claim(
@@ -190,12 +212,11 @@ def reset_pin_by_claim(
     and every open session stop working."""
     assert claim.owner is not None
     validate_new_pin(pin, confirm_pin)
+    _use_code(session, claim)
     owner = claim.owner
     owner.pin_hash = hash_secret(pin)
     owner.pin_changed_at = utcnow()
-    claim.code.used_at = utcnow()
     session.add(owner)
-    session.add(claim.code)
     end_all_sessions(session, participant_id=owner.id)
     throttle.clear(session, LOGIN_SCOPE, owner.username)
     return owner
@@ -214,7 +235,8 @@ def authenticate(session: Session, *, username: str, pin: str) -> Participant | 
     """The participant, or None for a wrong username or PIN. Raises LockedOut while the
     username is locked, even for the right PIN."""
     key = username.strip().lower()[:254]
-    until = throttle.locked_until(session, LOGIN_SCOPE, key)
+    # The try is counted before the PIN is checked, so tries sent at once cannot all slip in.
+    until = throttle.begin_try(session, LOGIN_SCOPE, key)
     if until:
         raise LockedOut(until)
     participant = session.exec(
@@ -224,7 +246,7 @@ def authenticate(session: Session, *, username: str, pin: str) -> Participant | 
     if verify_secret(pin, participant.pin_hash if participant else None) and participant:
         throttle.clear(session, LOGIN_SCOPE, key)
         return participant
-    until = throttle.record_failure(session, LOGIN_SCOPE, key)
+    until = throttle.fail_try(session, LOGIN_SCOPE, key)
     if until:
         raise LockedOut(until)
     return None

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import select
+import math
+from collections.abc import Callable
+from datetime import datetime
 
-from app.db import SessionDep
-from app.holdings.models import Holding
-from app.i18n import format_datetime
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+
+from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
-from app.organizations.models import Purpose
-from app.participants.home import build_home
-from app.participants.models import Enrollment
+from app.i18n import ngettext
+from app.participants.home import build_home, own_holding
 from app.participants.service import (
     Claim,
+    CodeAlreadyUsed,
     FormError,
     LockedOut,
     authenticate,
@@ -22,26 +25,61 @@ from app.participants.service import (
     find_claim,
     link_enrollment,
     reset_pin_by_claim,
+    validate_new_pin,
+    validate_username,
 )
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
-from app.web.deps import SESSION_COOKIE, CurrentParticipant, WebContextDep, web_context
+from app.web.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    CurrentParticipant,
+    WebContextDep,
+    not_found,
+    web_context,
+)
 from app.web.forms import FormErrors, safe_next
-from app.web.templating import is_htmx, render
+from app.web.templating import is_htmx, render, time_tag
 
 router = APIRouter(dependencies=[Depends(web_context)])
+
+# Longest input we read from each field: more is never legitimate, and the slow hash should
+# not be handed megabytes.
+MAX_CODE, MAX_USERNAME, MAX_PIN = 40, 100, 40
+
+
+def _cookies(request: Request) -> dict:
+    return request.scope.setdefault("state", {})
 
 
 def _sign_in(request: Request, db: SessionDep, ctx: WebContextDep, participant_id: str) -> None:
     if ctx.session_token:
         end_session(db, ctx.session_token)  # a fresh token at login: no session fixation
     token = start_session(db, kind="participant", participant_id=participant_id)
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        SESSION_COOKIE,
-        token,
-        secure=ctx.settings.production,
-    )
+    queue_cookie(_cookies(request), SESSION_COOKIE, token, secure=ctx.settings.production)
+
+
+def _sign_out(request: Request, db: SessionDep, ctx: WebContextDep) -> None:
+    if ctx.session_token:
+        end_session(db, ctx.session_token)
+        db.commit()
+    queue_cookie(_cookies(request), SESSION_COOKIE, "", secure=ctx.settings.production, max_age=0)
+
+
+def _redirect(request: Request, url: str) -> Response:
+    """A redirect after a form; for HTMX, a full-page navigation instead of a swap."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _collect(errors: FormErrors, *checks: Callable[[], object]) -> None:
+    """Run every check, so the error summary lists every problem at once (GOV.UK)."""
+    for check in checks:
+        try:
+            check()
+        except FormError as exc:
+            errors.add(exc.field, exc.message)
 
 
 # --- home -----------------------------------------------------------------------------------
@@ -50,8 +88,11 @@ def _sign_in(request: Request, db: SessionDep, ctx: WebContextDep, participant_i
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
     page = build_home(db, participant.id)
-    shown = request.query_params.get("show")
-    return render(request, "participants/home.html", {"page": page, "shown": shown})
+    return render(
+        request,
+        "participants/home.html",
+        {"page": page, "shown": request.query_params.get("show")},
+    )
 
 
 @router.get("/holdings/{holding_id}/value", response_class=HTMLResponse)
@@ -59,19 +100,15 @@ async def show_value(
     request: Request, holding_id: str, participant: CurrentParticipant, db: SessionDep
 ) -> Response:
     """Reveal a sensitive value: an HTMX swap, or without JavaScript the home page with the
-    value shown in place."""
-    row = db.exec(
-        select(Holding, Purpose)
-        .join(Enrollment, Enrollment.id == Holding.enrollment_id)  # type: ignore[arg-type]
-        .join(Purpose, Purpose.id == Holding.purpose_id)  # type: ignore[arg-type]
-        .where(Holding.id == holding_id, Enrollment.participant_id == participant.id)
-    ).first()
-    if row is None:
-        raise HTTPException(status_code=404)
-    holding, _purpose = row
+    value shown in place. Another person's holding is not found."""
+    item = own_holding(db, participant_id=participant.id, holding_id=holding_id[:40])
+    if item is None:
+        raise not_found()
     if not is_htmx(request):
-        return RedirectResponse(f"/?show={holding.id}#holding-{holding.id}", status_code=303)
-    return render(request, "participants/home.html", {"holding": holding}, block="revealed_value")
+        return RedirectResponse(
+            f"/?show={item.holding.id}#holding-{item.holding.id}", status_code=303
+        )
+    return render(request, "participants/home.html", {"item": item}, block="revealed_value")
 
 
 # --- claim ----------------------------------------------------------------------------------
@@ -84,10 +121,11 @@ async def claim_start(request: Request) -> Response:
 
 @router.post("/claim", response_class=HTMLResponse)
 async def claim_code_entered(request: Request, db: SessionDep, code: str = Form("")) -> Response:
+    code = code.strip()[:MAX_CODE]
     errors = FormErrors()
-    if not code.strip():
+    if not code:
         errors.add("code", _("Enter the code the organization gave you."))
-    elif find_claim(db, code[:40]) is None:
+    elif find_claim(db, code) is None:
         errors.add(
             "code", _("That code does not work. Check it, or ask the organization for a new one.")
         )
@@ -95,39 +133,37 @@ async def claim_code_entered(request: Request, db: SessionDep, code: str = Form(
         return render(
             request,
             "participants/claim_code.html",
-            {"errors": errors, "code": code[:40]},
+            {"errors": errors, "code": code},
             status_code=400,
         )
-    return RedirectResponse(f"/claim/{code.strip()[:40]}", status_code=303)
+    return RedirectResponse(f"/claim/{code}", status_code=303)
 
 
-def _claim_page(
-    request: Request, ctx: WebContextDep, claim: Claim | None, code: str, **extra: object
-) -> dict:
-    mode = "invalid"
-    if claim is not None:
-        if claim.owner is not None:
-            mode = (
-                "already_yours"
-                if ctx.participant and ctx.participant.id == claim.owner.id
-                else "reset_pin"
-            )
-        else:
-            mode = "add" if ctx.participant else "create"
+def _claim_mode(ctx: WebContextDep, claim: Claim | None) -> str:
+    """What the claim page offers: create an account, add the organization to the signed-in
+    account, choose a new PIN (the enrollment was claimed before), or nothing."""
+    if claim is None:
+        return "invalid"
+    if claim.owner is not None:
+        same = ctx.participant is not None and ctx.participant.id == claim.owner.id
+        return "already_yours" if same else "reset_pin"
+    return "add" if ctx.participant else "create"
+
+
+def _claim_context(ctx: WebContextDep, claim: Claim | None, code: str) -> dict:
     return {
         "claim": claim,
         "code": code,
-        "mode": mode,
+        "mode": _claim_mode(ctx, claim),
         "errors": FormErrors(),
         "values": {},
-        **extra,
     }
 
 
 @router.get("/claim/{code}", response_class=HTMLResponse)
 async def claim_page(request: Request, code: str, ctx: WebContextDep, db: SessionDep) -> Response:
-    claim = find_claim(db, code[:40])
-    context = _claim_page(request, ctx, claim, code[:40])
+    claim = find_claim(db, code[:MAX_CODE])
+    context = _claim_context(ctx, claim, code[:MAX_CODE])
     return render(request, "participants/claim.html", context, status_code=200 if claim else 404)
 
 
@@ -141,47 +177,79 @@ async def claim_submit(
     pin: str = Form(""),
     confirm_pin: str = Form(""),
 ) -> Response:
-    claim = find_claim(db, code[:40])
-    context = _claim_page(request, ctx, claim, code[:40])
+    claim = find_claim(db, code[:MAX_CODE])
+    context = _claim_context(ctx, claim, code[:MAX_CODE])
     mode = context["mode"]
     if claim is None:
         return render(request, "participants/claim.html", context, status_code=404)
-    try:
-        if mode == "create":
-            participant = create_account_by_claim(
-                db,
-                claim=claim,
-                username=username[:100],
-                pin=pin[:40],
-                confirm_pin=confirm_pin[:40],
-                language=ctx.locale,
-            )
-            _sign_in(request, db, ctx, participant.id)
-        elif mode == "add" and ctx.participant is not None:
-            link_enrollment(db, claim=claim, participant=ctx.participant)
-        elif mode == "reset_pin":
-            owner = reset_pin_by_claim(db, claim=claim, pin=pin[:40], confirm_pin=confirm_pin[:40])
-            _sign_in(request, db, ctx, owner.id)
-        else:
-            return RedirectResponse("/", status_code=303)
-    except FormError as exc:
-        db.rollback()
-        context["errors"].add(exc.field, exc.message)
-        context["values"] = {"username": username[:100]}
+    if mode == "already_yours":
+        return _redirect(request, f"/#org-{claim.organization.slug}")
+    username, pin, confirm_pin = username[:MAX_USERNAME], pin[:MAX_PIN], confirm_pin[:MAX_PIN]
+    errors: FormErrors = context["errors"]
+    if mode == "create":
+        _collect(
+            errors,
+            lambda: validate_username(db, username),
+            lambda: validate_new_pin(pin, confirm_pin),
+        )
+    elif mode == "reset_pin":
+        _collect(errors, lambda: validate_new_pin(pin, confirm_pin))
+    if not errors:
+        try:
+            if mode == "create":
+                participant = create_account_by_claim(
+                    db,
+                    claim=claim,
+                    username=username,
+                    pin=pin,
+                    confirm_pin=confirm_pin,
+                    language=ctx.locale,
+                )
+                _sign_in(request, db, ctx, participant.id)
+            elif mode == "add" and ctx.participant is not None:
+                link_enrollment(db, claim=claim, participant=ctx.participant)
+            else:
+                owner = reset_pin_by_claim(db, claim=claim, pin=pin, confirm_pin=confirm_pin)
+                _sign_in(request, db, ctx, owner.id)
+            db.commit()
+        except CodeAlreadyUsed:
+            # Sent twice at once (two tabs, or two people): the other request used the code.
+            db.rollback()
+            context["mode"] = "invalid"
+            return render(request, "participants/claim.html", context, status_code=409)
+        except FormError as exc:
+            db.rollback()
+            errors.add(exc.field, exc.message)
+        except IntegrityError:
+            # The same username chosen at the same moment in another request.
+            db.rollback()
+            errors.add("username", _("That username is taken. Choose another."))
+    if errors:
+        context["values"] = {"username": username}  # answers are kept; PINs never are
         return render(request, "participants/claim.html", context, status_code=400)
-    db.commit()
-    return RedirectResponse(
-        f"/?added={claim.enrollment.id}#org-{claim.organization.slug}", status_code=303
-    )
+    notice = "pin" if mode == "reset_pin" else "added"
+    return _redirect(request, f"/?{notice}={claim.enrollment.id}#org-{claim.organization.slug}")
 
 
 # --- log in, log out, quick exit ------------------------------------------------------------
 
 
+def _locked_message(until: datetime) -> Markup:
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    message = Markup.escape(
+        _(
+            "Too many wrong PINs. For your safety, logging in as this username is paused "
+            "until %(time)s (%(wait)s)."
+        )
+    )
+    wait = ngettext("in %(num)d minute", "in %(num)d minutes", minutes)
+    return message % {"time": time_tag(until), "wait": wait}
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, ctx: WebContextDep) -> Response:
     if ctx.participant is not None:
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     return render(
         request,
         "participants/login.html",
@@ -189,7 +257,7 @@ async def login_page(request: Request, ctx: WebContextDep) -> Response:
             "errors": FormErrors(),
             "username": "",
             "next": safe_next(request.query_params.get("next")),
-            "idle": ctx.idle_logged_out,
+            "idle": ctx.idle_logged_out or request.query_params.get("idle") == "1",
         },
     )
 
@@ -203,6 +271,7 @@ async def login_submit(
     pin: str = Form(""),
     next: str = Form("/"),
 ) -> Response:
+    username, pin = username[:MAX_USERNAME], pin[:MAX_PIN]
     errors = FormErrors()
     locked_until = None
     if not username.strip():
@@ -211,31 +280,23 @@ async def login_submit(
         errors.add("pin", _("Enter your PIN."))
     if not errors:
         try:
-            participant = authenticate(db, username=username[:100], pin=pin[:40])
+            participant = authenticate(db, username=username, pin=pin)
         except LockedOut as locked:
-            participant = None
             locked_until = locked.until
-            errors.add(
-                "pin",
-                _(
-                    "Too many wrong PINs. For your safety, logging in as this username is paused "
-                    "until %(time)s.",
-                    time=format_datetime(locked.until, "short"),
-                ),
-            )
+            errors.add("pin", _locked_message(locked.until))
         else:
             if participant is None:
                 errors.add("pin", _("The username or PIN is not right. Check them and try again."))
-        if participant is not None:
-            _sign_in(request, db, ctx, participant.id)
-            db.commit()
-            return RedirectResponse(safe_next(next), status_code=303)
+            else:
+                _sign_in(request, db, ctx, participant.id)
+                db.commit()
+                return _redirect(request, safe_next(next))
     return render(
         request,
         "participants/login.html",
         {
             "errors": errors,
-            "username": username[:100],
+            "username": username,
             "next": safe_next(next),
             "locked_until": locked_until,
         },
@@ -245,31 +306,15 @@ async def login_submit(
 
 @router.post("/logout")
 async def logout(request: Request, ctx: WebContextDep, db: SessionDep) -> Response:
-    if ctx.session_token:
-        end_session(db, ctx.session_token)
-        db.commit()
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        SESSION_COOKIE,
-        "",
-        secure=ctx.settings.production,
-        max_age=0,
-    )
-    return RedirectResponse("/login?logged_out=1", status_code=303)
+    _sign_out(request, db, ctx)
+    return _redirect(request, "/login?logged_out=1")
 
 
 @router.get("/exit")
 async def quick_exit(request: Request, ctx: WebContextDep, db: SessionDep) -> Response:
     """Quick exit: end the session and leave for a neutral site at once. A GET, so that it
     works as a plain link; the script replaces the history entry where it can."""
-    if ctx.session_token:
-        end_session(db, ctx.session_token)
-        db.commit()
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        SESSION_COOKIE,
-        "",
-        secure=ctx.settings.production,
-        max_age=0,
-    )
+    _sign_out(request, db, ctx)
+    # The language choice would say someone used the portal in this browser: forget it too.
+    queue_cookie(_cookies(request), LANG_COOKIE, "", secure=ctx.settings.production, max_age=0)
     return RedirectResponse(ctx.settings.quick_exit_url, status_code=303)

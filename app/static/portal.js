@@ -1,12 +1,16 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
   "use strict";
-  var exitUrl = "/exit";
 
+  // --- Quick exit ---------------------------------------------------------------------------
+  // Without this script the button is a plain link to /exit, which ends the session and
+  // redirects to a neutral site. With it, the page is blanked at once and replace() swaps the
+  // current history entry for /exit, so the back button cannot bring the portal page back.
   function quickExit(event) {
     if (event) { event.preventDefault(); }
-    // replace(): the portal page does not stay in the back-button history.
-    window.location.replace(exitUrl);
+    document.title = "";
+    document.body.hidden = true;
+    window.location.replace("/exit");
   }
 
   document.addEventListener("click", function (event) {
@@ -23,7 +27,7 @@
     lastEscape = now;
   });
 
-  // Shared devices: when the session's idle time has passed, leave the page.
+  // --- Shared devices: leave the page once the session's idle time has passed -----------------
   var body = document.body;
   if (body && body.dataset.signedIn === "true") {
     var minutes = parseInt(body.dataset.idleMinutes || "15", 10);
@@ -38,15 +42,33 @@
     reset();
   }
 
-  // Put focus on an error summary, so screen readers announce it first.
+  // --- Times the server could only give in UTC, shown in the phone's own time zone -----------
+  function localTimes(root) {
+    var lang = document.documentElement.lang || undefined;
+    var nodes = root.querySelectorAll("time[data-local-time]");
+    for (var i = 0; i < nodes.length; i++) {
+      var when = new Date(nodes[i].getAttribute("datetime"));
+      if (isNaN(when.getTime())) { continue; }
+      try {
+        nodes[i].textContent = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" }).format(when);
+      } catch (e) { /* keep the server's UTC text */ }
+    }
+  }
+  localTimes(document);
+
+  // --- Focus ----------------------------------------------------------------------------------
+  // An error summary is announced first (autofocus does it too; this covers older browsers).
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
-  // After an HTMX swap, move focus to the new content so it is announced.
+  // After an HTMX swap, move focus to the new content so a screen reader announces it.
   document.addEventListener("htmx:afterSwap", function (event) {
     var swapped = event.detail && event.detail.target;
     var id = swapped && swapped.id;
     var fresh = id ? document.getElementById(id) : null;
-    if (fresh && fresh.hasAttribute("tabindex")) { fresh.focus(); }
+    if (fresh) {
+      localTimes(fresh);
+      if (fresh.hasAttribute("tabindex")) { fresh.focus(); }
+    }
   });
 })();

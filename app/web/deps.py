@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
 
 from app import i18n
 from app.config import Settings
@@ -27,10 +28,14 @@ LANG_COOKIE = "portal_lang"
 
 
 class LoginRequired(Exception):
-    def __init__(self, next_path: str, kind: str = "participant") -> None:
+    """Raised for a signed-out visitor on a signed-in page; `idle` when their session just
+    ended for being left alone, so the login page can say why."""
+
+    def __init__(self, next_path: str, kind: str = "participant", *, idle: bool = False) -> None:
         super().__init__(next_path)
         self.next_path = next_path
         self.kind = kind
+        self.idle = idle
 
 
 class CsrfFailed(Exception):
@@ -53,7 +58,8 @@ class WebContext:
         return self.web_session.csrf_secret if self.web_session else self.visitor
 
 
-async def web_context(request: Request, db: SessionDep) -> WebContext:
+def _read_context(request: Request, db: Session) -> WebContext:
+    """The visitor, their session and language, and what every template needs."""
     settings: Settings = request.app.state.settings
     state = request.scope.setdefault("state", {})
     visitor = request.cookies.get(VISITOR_COOKIE, "")
@@ -87,16 +93,7 @@ async def web_context(request: Request, db: SessionDep) -> WebContext:
     ctx.locale = _choose_locale(request, ctx, db)
     i18n.set_locale(ctx.locale)
     request.state.locale = ctx.locale
-
-    if request.method not in SAFE_METHODS:
-        submitted = request.headers.get(HEADER)
-        if not submitted and "form" in request.headers.get("content-type", ""):
-            form = await request.form()
-            value = form.get(FORM_FIELD)
-            submitted = value if isinstance(value, str) else None
-        if not csrf_valid(settings.secret_key, ctx.csrf_binding, submitted):
-            raise CsrfFailed()
-
+    request.state.web_context = ctx
     request.state.template_context = {
         "ctx": ctx,
         "csrf_token": csrf_token(settings.secret_key, ctx.csrf_binding),
@@ -108,21 +105,48 @@ async def web_context(request: Request, db: SessionDep) -> WebContext:
     return ctx
 
 
+async def web_context(request: Request, db: SessionDep) -> WebContext:
+    ctx = _read_context(request, db)
+    if request.method not in SAFE_METHODS:
+        submitted = request.headers.get(HEADER)
+        if not submitted and "form" in request.headers.get("content-type", ""):
+            form = await request.form()
+            value = form.get(FORM_FIELD)
+            submitted = value if isinstance(value, str) else None
+        if not csrf_valid(ctx.settings.secret_key, ctx.csrf_binding, submitted):
+            if ctx.idle_logged_out:
+                # The form was signed with a session that has since timed out: nothing is
+                # done, and the person is asked to log in again rather than shown an error.
+                raise LoginRequired("/", idle=True)
+            raise CsrfFailed()
+    return ctx
+
+
+def context_for_unrouted_page(request: Request) -> None:
+    """A page no route handled (a 404) still has the visitor's language, and Log out when
+    they are signed in."""
+    with Session(request.app.state.engine, expire_on_commit=False) as db:
+        _read_context(request, db)
+
+
 def _choose_locale(request: Request, ctx: WebContext, db: SessionDep) -> str:
+    """?lang= (remembered for the visit and, signed in, in the account), else this visit's
+    earlier choice, else the account's language, else Accept-Language."""
     state = request.scope.setdefault("state", {})
     asked = request.query_params.get("lang")
     if asked in i18n.SUPPORTED_LOCALES:
+        # No Max-Age: the choice lasts for the visit, and leaves no trace on a shared phone.
         queue_cookie(state, LANG_COOKIE, asked, secure=ctx.settings.production)
         if ctx.participant is not None and ctx.participant.preferred_language != asked:
             ctx.participant.preferred_language = asked
             db.add(ctx.participant)
             db.commit()
         return asked
-    if ctx.participant is not None and ctx.participant.preferred_language in i18n.SUPPORTED_LOCALES:
-        return ctx.participant.preferred_language
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in i18n.SUPPORTED_LOCALES:
         return cookie
+    if ctx.participant is not None and ctx.participant.preferred_language in i18n.SUPPORTED_LOCALES:
+        return ctx.participant.preferred_language
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
@@ -131,7 +155,7 @@ WebContextDep = Annotated[WebContext, Depends(web_context)]
 
 async def require_participant(request: Request, ctx: WebContextDep) -> Participant:
     if ctx.participant is None:
-        raise LoginRequired(request.url.path)
+        raise LoginRequired(request.url.path, idle=ctx.idle_logged_out)
     return ctx.participant
 
 

@@ -24,7 +24,15 @@ class FormErrors:
 
 
 def safe_next(path: str | None, default: str = "/") -> str:
-    """Only local paths: never redirect somewhere an attacker chose."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+    """Only local paths: never redirect somewhere an attacker chose. Browsers drop tabs and
+    newlines from URLs and read a backslash as a slash, so a path like "/<tab>/evil.example"
+    would become "//evil.example": refuse those characters too."""
+    if (
+        path
+        and path.startswith("/")
+        and not path.startswith("//")
+        and "\\" not in path
+        and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in path)
+    ):
         return path
     return default

@@ -11,6 +11,16 @@ BASIS_WORDS = {
     "funder_contract": _l("Required by a funder's contract"),
 }
 
+# A consent's state by its name (the word organizations and the API use)...
+STATE_NAMES = {
+    "requested": _l("Requested"),
+    "given": _l("Given"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+}
+
+# ...and what it means for the participant, in plain words.
 STATE_WORDS = {
     "requested": _l("Not decided yet"),
     "given": _l("You gave consent"),
@@ -63,6 +73,10 @@ def basis_words(basis: str) -> str:
 
 def state_words(state: str) -> str:
     return str(STATE_WORDS.get(state, state))
+
+
+def state_name(state: str) -> str:
+    return str(STATE_NAMES.get(state, state))
 
 
 def method_words(method: str) -> str:

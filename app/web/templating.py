@@ -4,8 +4,10 @@ and its fragment never drift apart)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
+from babel import dates
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -36,11 +38,13 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    # Plain functions, not the i18n extension's aliases: those take the template context on
+    # every call and copy it inside loops, which made translating the dominant cost of the
+    # home page (bench/home_page.py). The result is a plain string, escaped on output.
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda message: i18n.translations_for(i18n.get_locale()).gettext(message),
-        lambda s, p, n: i18n.translations_for(i18n.get_locale()).ngettext(s, p, n),
-        newstyle=True,
+        i18n.gettext, i18n.ngettext, newstyle=False
     )
+    env.globals.update(_=i18n.gettext, gettext=i18n.gettext, ngettext=i18n.ngettext)
     versions = _static_versions()
     env.globals.update(
         static=lambda name: f"/static/{name}?v={versions.get(name, '0')}",
@@ -50,11 +54,14 @@ def make_environment() -> Environment:
         format_datetime=i18n.format_datetime,
         format_number=i18n.format_number,
         pick_text=i18n.pick_text,
+        localized=localized,
         language_name=i18n.language_name,
         category_name=labels.category_name,
         basis_words=labels.basis_words,
         state_words=labels.state_words,
+        state_name=labels.state_name,
         method_words=labels.method_words,
+        time_tag=time_tag,
     )
     return env
 
@@ -69,9 +76,16 @@ def render(
 ) -> HTMLResponse:
     """Render a page; with `block`, only that block of the same template (for HTMX)."""
     env: Environment = request.app.state.templates
-    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    i18n.set_locale(locale)
     template = env.get_template(template_name)
-    ctx = {"request": request, **getattr(request.state, "template_context", {}), **(context or {})}
+    # `locale` first: pages no route rendered (a 404) have no web context, but still a language.
+    ctx = {
+        "request": request,
+        "locale": locale,
+        **getattr(request.state, "template_context", {}),
+        **(context or {}),
+    }
     if block is not None:
         html = "".join(template.blocks[block](template.new_context(ctx)))
     else:
@@ -79,8 +93,33 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
+def localized(texts: dict[str, str] | None) -> Markup:
+    """A text an organization wrote per language, in the page's language. When that language
+    is missing it falls back (to English first) and says so, marked with its own `lang` so a
+    screen reader pronounces it right."""
+    text, fallback = i18n.pick_text(texts)
+    if not fallback:
+        return Markup.escape(text)
+    note = i18n.gettext(
+        "not yet translated; shown in %(language)s", language=i18n.language_name(fallback)
+    )
+    return Markup('<span lang="{}">{}</span> <span class="fallback">({})</span>').format(
+        fallback, text, note
+    )
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+def time_tag(value: datetime) -> Markup:
+    """A time of day the server can only state in UTC; portal.js rewrites it into the
+    phone's own time zone (`data-local-time`)."""
+    utc = value.astimezone(UTC)
+    text = dates.format_time(utc, format="short", tzinfo=UTC, locale=i18n.get_locale())
+    return Markup('<time datetime="{}" data-local-time>{} UTC</time>').format(
+        utc.isoformat(timespec="seconds"), text
+    )
 
 
 def nl2br(value: str) -> Markup:
