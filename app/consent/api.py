@@ -14,11 +14,13 @@ from app.consent.service import (
     effective_state,
     record_consent,
 )
+from app.corrections.statements import statements_about
 from app.db import SessionDep
+from app.disclosures.schemas import RecipientRef
 from app.organizations.deps import CurrentOrganization, EnrollmentInPath
 from app.organizations.service import find_purpose
 from app.participants.service import find_enrollment
-from app.schemas import ExternalRef, Key, LongText, ShortText
+from app.schemas import ExternalRef, Key, NoteText, ShortText
 
 router = APIRouter(tags=["consent"])
 
@@ -28,7 +30,7 @@ class ConsentIn(BaseModel):
     purpose: Key
     state: Literal["given", "withdrawn", "refused"]
     method: Literal["paper", "verbal"]
-    note: LongText | None = None  # type: ignore[valid-type]
+    note: NoteText | None = None  # type: ignore[valid-type]
     recorded_by: ShortText | None = None  # type: ignore[valid-type]
 
 
@@ -45,6 +47,11 @@ async def record_offline_consent(
     purpose = find_purpose(db, organization_id=organization.id or 0, key=body.purpose)
     if purpose is None:
         raise HTTPException(status_code=422, detail=f"purpose {body.purpose!r} is not in your plan")
+    if purpose.basis != "consent":
+        raise HTTPException(
+            status_code=422,
+            detail=f"purpose {body.purpose!r} rests on {purpose.basis!r}, not on consent",
+        )
     try:
         consent = record_consent(
             db,
@@ -68,7 +75,8 @@ class ConsentCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     external_ref: ExternalRef  # type: ignore[valid-type]
     purpose: Key
-    recipient: ShortText | None = None  # type: ignore[valid-type]
+    # A name (or a network organization's slug), or the same object a disclosure takes.
+    recipient: ShortText | RecipientRef | None = None  # type: ignore[valid-type]
 
 
 @router.post("/consent-checks")
@@ -85,7 +93,7 @@ async def consent_check(
         )
     purpose = find_purpose(db, organization_id=organization.id or 0, key=body.purpose)
     if purpose is None:
-        raise HTTPException(status_code=404, detail=f"no purpose {body.purpose!r} in your plan")
+        raise HTTPException(status_code=422, detail=f"purpose {body.purpose!r} is not in your plan")
     consent = current_consent(db, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
     if purpose.basis == "consent":
         state = effective_state(consent)
@@ -94,11 +102,7 @@ async def consent_check(
         state, allowed = purpose.basis, True
     recipient_listed = None
     if body.recipient is not None:
-        recipient_listed = any(
-            body.recipient.casefold()
-            in (r.get("name", "").casefold(), (r.get("organization") or "").casefold())
-            for r in purpose.recipients
-        )
+        recipient_listed = _recipient_listed(purpose.recipients, body.recipient)
         allowed = allowed and recipient_listed
     return {
         "allowed": allowed,
@@ -109,6 +113,18 @@ async def consent_check(
         if consent and consent.expires_at and state == "given"
         else None,
         "recipient_listed": recipient_listed,
-        "statements": [],
+        # The participant's statements of disagreement, to pass along with the data.
+        "statements": statements_about(db, enrollment_id=enrollment.id),
         "consent": consent_payload(consent, purpose) if consent else None,
     }
+
+
+def _recipient_listed(recipients: list[dict[str, Any]], asked: str | RecipientRef) -> bool:
+    """Is the recipient among the purpose's recipients, by name or by organization slug?"""
+    names = {r.get("name", "").strip().casefold() for r in recipients}
+    slugs = {r["organization"] for r in recipients if r.get("organization")}
+    if isinstance(asked, RecipientRef):
+        return asked.name.strip().casefold() in names or (
+            asked.organization is not None and asked.organization in slugs
+        )
+    return asked.strip().casefold() in names or asked.strip().casefold() in slugs

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from app.i18n import get_locale, ngettext, pick_text, set_locale
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
+from app.web.labels import category_name
 
 
 @dataclass
@@ -70,7 +71,8 @@ def build_notice(
             version=purpose.version,
             title=title,
             description=description,
-            categories=list(purpose.categories),
+            # Plain words, not codes: the stored text must be the text the participant read.
+            categories=[category_name(c) for c in purpose.categories],
             recipients=[r.get("name", "") for r in purpose.recipients],
             retention=retention_text(purpose),
             may_refuse=may_refuse,

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.consent.models import Consent
 from app.consent.notice import build_notice
+from app.corrections.statements import statements_about
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.service import record_event
@@ -45,12 +46,15 @@ def latest_consents(session: Session, enrollment_ids: list[str]) -> dict[tuple[s
         .subquery()
     )
     rows = session.exec(
-        select(Consent).join(
+        select(Consent)
+        .join(
             newest,
             (Consent.enrollment_id == newest.c.enrollment_id)
             & (Consent.purpose_id == newest.c.purpose_id)
             & (Consent.created_at == newest.c.at),
         )
+        # Two decisions in the same instant: the larger id wins, as in current_consent.
+        .order_by(Consent.id)  # type: ignore[arg-type]
     )
     return {(c.enrollment_id, c.purpose_id): c for c in rows}
 
@@ -162,11 +166,14 @@ def _record_consent_event(
     base_url: str,
     now: datetime,
 ) -> None:
+    # Statements of disagreement travel with every later event about the holdings they are on.
+    statements = statements_about(session, enrollment_id=enrollment.id, purpose_id=purpose.id)
     data = {
         "organization": organization.slug,
         "participant": {"external_ref": enrollment.external_ref},
         "consent": consent_payload(consent, purpose),
         "recipients": purpose.recipients,
+        "statements": statements,
     }
     record_event(
         session,
@@ -199,6 +206,7 @@ def _record_consent_event(
                 },
                 "consent": consent_payload(consent, purpose),
                 "recipients": purpose.recipients,
+                "statements": statements,
             },
             base_url=base_url,
             now=now,

@@ -1,0 +1,277 @@
+"""The consent page: the notice before deciding, giving and withdrawing in the same number of
+steps, the history, and who may see it."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.consent.models import Consent
+from app.consent.service import record_consent
+from app.events.models import Event
+from app.organizations.service import create_staff, find_purpose, get_organization
+from app.participants.models import Enrollment
+from tests.conftest import purpose_body
+from tests.consent.helpers import consent_url, csrf_from, decide, enroll_and_claim, log_in
+
+
+def _setup(db, org, client, **purpose_overrides):
+    assert org.put("/api/v1/purposes/housing", purpose_body(**purpose_overrides)).status_code == 201
+    maria = enroll_and_claim(db, org, external_ref="A-1", username="maria")
+    log_in(client, maria)
+    return maria
+
+
+def _consents(db, person):
+    db.expire_all()
+    return list(
+        db.exec(
+            select(Consent)
+            .where(Consent.enrollment_id == person.enrollment_id)
+            .order_by(Consent.created_at)
+        )
+    )
+
+
+def _events(db, person):
+    db.expire_all()
+    return list(
+        db.exec(
+            select(Event).where(Event.enrollment_id == person.enrollment_id).order_by(Event.seq)
+        )
+    )
+
+
+def test_the_notice_is_shown_before_giving(db, org, client):
+    maria = _setup(
+        db,
+        org,
+        client,
+        legal_recipients={"en": "Hennepin County auditors"},
+    )
+    page = client.get(consent_url(maria) + "?decision=give")
+    assert page.status_code == 200
+    html = page.text
+    assert "Share with the county for housing help" in html  # the purpose in plain words
+    assert "So the county can find you housing." in html
+    assert "How to reach you, Household" in html  # the data categories, in words
+    assert "Hennepin County" in html  # who will receive it
+    assert "1 year" in html  # how long it is kept
+    assert "You may say no." in html
+    assert "If you say no: You still get food from us." in html
+    assert "The law may also require sharing with: Hennepin County auditors" in html
+    assert "Not decided yet" in html
+    # One button, named like the home page's link.
+    assert html.count('type="submit" class="button primary" id="decision-button"') == 1
+    assert ">Give consent</button>" in html
+    assert "Withdraw consent</button>" not in html
+
+
+def test_give_then_withdraw_each_one_button(db, org, client):
+    maria = _setup(db, org, client)
+
+    r = decide(client, maria, "give")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/?consent=given#consent-northside-housing"
+    [given] = _consents(db, maria)
+    assert (given.state, given.method, given.notice_language) == ("given", "self", "en")
+    assert given.recorded_by is None and given.expires_at is not None
+    # The exact notice shown is what is stored.
+    assert "Northside Food Shelf: Share with the county for housing help" in given.notice_text
+    assert "What data: How to reach you, Household" in given.notice_text
+    assert [e.type for e in _events(db, maria)] == ["consent.given"]
+
+    page = client.get(consent_url(maria))
+    assert ">Withdraw consent</button>" in page.text
+    assert "Give consent</button>" not in page.text
+    assert "You gave consent" in page.text
+
+    r = decide(client, maria, "withdraw")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/?consent=withdrawn#consent-northside-housing"
+    states = [c.state for c in _consents(db, maria)]
+    assert states == ["given", "withdrawn"]
+    withdrawn = _consents(db, maria)[-1]
+    assert withdrawn.withdrawn_at is not None and withdrawn.given_at == given.given_at
+    events = _events(db, maria)
+    assert [e.type for e in events] == ["consent.given", "consent.withdrawn"]
+    assert events[1].ack_due_by is not None  # the organization must confirm it stopped
+
+    check = org.post("/api/v1/consent-checks", {"external_ref": "A-1", "purpose": "housing"})
+    assert check.json()["allowed"] is False
+    assert check.json()["state"] == "withdrawn"
+
+
+def test_giving_again_from_an_old_tab_records_nothing_twice(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    form = {"decision": "give", "notice_version": "1", "csrf_token": csrf_from(page.text)}
+    assert client.post(consent_url(maria), data=form).status_code == 303
+    assert client.post(consent_url(maria), data=form).status_code == 303
+    assert [c.state for c in _consents(db, maria)] == ["given"]
+    # Withdrawing what is not given changes nothing either.
+    decide(client, maria, "withdraw")
+    form["decision"] = "withdraw"
+    assert client.post(consent_url(maria), data=form).status_code == 303
+    assert [c.state for c in _consents(db, maria)] == ["given", "withdrawn"]
+
+
+def test_a_changed_notice_is_shown_again_before_recording(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    token = csrf_from(page.text)
+    # The organization changes what it asks while the page is open.
+    changed = purpose_body(categories=["contact", "household", "income"])
+    assert org.put("/api/v1/purposes/housing", changed).status_code == 200
+    r = client.post(
+        consent_url(maria), data={"decision": "give", "notice_version": "1", "csrf_token": token}
+    )
+    assert r.status_code == 409
+    assert "The organization changed this notice" in r.text
+    assert "How to reach you, Household, Income" in r.text
+    assert _consents(db, maria) == []
+
+
+def test_the_participants_language_and_notice_are_stored(db, org, client):
+    maria = _setup(db, org, client)
+    client.get("/?lang=es")
+    decide(client, maria, "give")
+    [given] = _consents(db, maria)
+    assert given.notice_language == "es"
+    assert "Compartir con el condado para ayuda de vivienda" in given.notice_text
+
+
+def test_htmx_gets_the_decision_block(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    r = client.post(
+        consent_url(maria),
+        data={"decision": "give", "notice_version": "1"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf_from(page.text)},
+    )
+    assert r.status_code == 200
+    assert r.text.lstrip().startswith('<div id="decision"')
+    assert "<html" not in r.text
+    assert "You gave consent. You can withdraw it here at any time." in r.text
+    assert ">Withdraw consent</button>" in r.text
+
+
+def test_post_without_a_csrf_token_is_refused(db, org, client):
+    maria = _setup(db, org, client)
+    r = client.post(consent_url(maria), data={"decision": "give", "notice_version": "1"})
+    assert r.status_code == 403
+    r = client.post(
+        consent_url(maria),
+        data={"decision": "give", "notice_version": "1", "csrf_token": "0" * 64},
+    )
+    assert r.status_code == 403
+    assert _consents(db, maria) == []
+
+
+def test_signed_out_visitors_are_sent_to_log_in(db, org, client):
+    maria = _setup(db, org, client)
+    client.cookies.clear()
+    r = client.get(consent_url(maria))
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=")
+
+
+def test_another_participants_consent_is_not_found(db, org, make_org, client, app):
+    from fastapi.testclient import TestClient
+
+    maria = _setup(db, org, client)
+    decide(client, maria, "give")
+    [marias_consent] = _consents(db, maria)
+    # Ana has an account of her own, at another organization, with the same purpose key.
+    other = make_org("cedar", "Cedar Housing")
+    assert other.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as ana_client:
+        ana = enroll_and_claim(db, other, external_ref="B-1", username="ana")
+        log_in(ana_client, ana)
+        assert ana_client.get(consent_url(ana)).status_code == 200
+        assert ana_client.get(consent_url(maria)).status_code == 404
+        assert ana_client.get(f"/consents/{ana.enrollment_id}/no-such-purpose").status_code == 404
+        token = csrf_from(ana_client.get(consent_url(ana)).text)
+        r = ana_client.post(
+            consent_url(maria),
+            data={"decision": "withdraw", "notice_version": "1", "csrf_token": token},
+        )
+        assert r.status_code == 404
+        assert ana_client.get(f"/consents/receipts/{marias_consent.id}").status_code == 404
+        assert ana_client.get(f"/consents/receipts/{marias_consent.id}.json").status_code == 404
+        assert marias_consent.id not in ana_client.get("/activity").text
+    assert [c.state for c in _consents(db, maria)] == ["given"]
+
+
+def test_a_purpose_that_does_not_rest_on_consent_has_no_consent_page(db, org, client):
+    maria = _setup(db, org, client)
+    assert org.put("/api/v1/purposes/food", purpose_body(basis="service")).status_code == 201
+    assert client.get(consent_url(maria, "food")).status_code == 404
+
+
+def test_paper_and_assisted_consent_are_marked(db, org, client):
+    maria = _setup(db, org, client)
+    r = org.post(
+        "/api/v1/participants/A-1/consents",
+        {"purpose": "housing", "state": "given", "method": "paper"},
+    )
+    assert r.status_code == 201, r.text
+    page = client.get(consent_url(maria))
+    assert "On a paper form" in page.text
+    assert "recorded by Northside Food Shelf" in page.text
+    assert "This was recorded from a form you gave the organization" in page.text
+
+    organization = get_organization(db, "northside")
+    staff = create_staff(
+        db,
+        organization=organization,
+        email="casey@northside.example",
+        role="case_manager",
+        password="a-long-password",
+        name="Casey Morgan",
+    )
+    enrollment = db.get(Enrollment, maria.enrollment_id)
+    purpose = find_purpose(db, organization_id=organization.id, key="housing")
+    record_consent(
+        db,
+        enrollment=enrollment,
+        organization=organization,
+        purpose=purpose,
+        state="withdrawn",
+        method="assisted",
+        language="en",
+        recorded_by=staff.name,
+        assisted_by_staff_id=staff.id,
+    )
+    db.commit()
+    page = client.get(consent_url(maria))
+    assert "With help from a case manager</strong>: Casey Morgan" in page.text
+    assert "This was recorded with help from a case manager" in page.text
+
+
+def test_with_htmx_a_changed_notice_reloads_the_whole_page(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    changed = purpose_body(categories=["contact", "household", "income"])
+    assert org.put("/api/v1/purposes/housing", changed).status_code == 200
+    r = client.post(
+        consent_url(maria),
+        data={"decision": "give", "notice_version": "1"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf_from(page.text)},
+    )
+    assert r.headers["HX-Redirect"] == consent_url(maria) + "?notice_changed=1"
+    assert _consents(db, maria) == []
+    reloaded = client.get(r.headers["HX-Redirect"]).text
+    assert "The organization changed this notice" in reloaded
+    assert "How to reach you, Household, Income" in reloaded
+
+
+def test_an_unknown_decision_records_nothing(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    r = client.post(
+        consent_url(maria),
+        data={"decision": "maybe", "notice_version": "1", "csrf_token": csrf_from(page.text)},
+    )
+    assert r.status_code == 400
+    assert "Choose to give or to withdraw consent." in r.text
+    assert _consents(db, maria) == []
