@@ -1,0 +1,140 @@
+"""The participant's account pages: download my data (JSON and a printable page), and close
+my account."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.account.closure import close_account
+from app.account.export import build_export, json_default
+from app.context.views import KIND_WORDS
+from app.db import SessionDep, utcnow
+from app.i18n import format_datetime
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
+from app.participants.service import LockedOut, authenticate
+from app.web.cookies import queue_cookie
+from app.web.deps import SESSION_COOKIE, CurrentParticipant, WebContextDep, web_context
+from app.web.forms import FormErrors
+from app.web.templating import render
+
+router = APIRouter(dependencies=[Depends(web_context)])
+
+# What each event in the ledger was, in plain words, for the printable page.
+EVENT_WORDS = {
+    "consent.given": _l("Consent given"),
+    "consent.withdrawn": _l("Consent withdrawn"),
+    "consent.expired": _l("Consent expired"),
+    "correction.requested": _l("Correction requested"),
+    "data.corrected": _l("Data corrected"),
+    "statement.added": _l("Statement of disagreement added"),
+    "deletion.requested": _l("Deletion requested"),
+    "participant.closed": _l("Account closed"),
+    "context.shared": _l("Your own words shared"),
+    "context.withdrawn": _l("Your own words withdrawn"),
+}
+CORRECTION_WORDS = {
+    "requested": _l("Waiting for an answer"),
+    "accepted": _l("Accepted"),
+    "denied": _l("Not accepted"),
+}
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(request: Request, participant: CurrentParticipant) -> Response:
+    return render(request, "account/index.html", {})
+
+
+@router.get("/download")
+async def download(participant: CurrentParticipant, db: SessionDep) -> Response:
+    """Everything the portal holds about the participant, as one JSON file."""
+    document = build_export(db, participant=participant)
+    body = json.dumps(document, default=json_default, ensure_ascii=False, indent=2)
+    filename = f"consent-portal-{utcnow():%Y-%m-%d}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            # A shared phone should not keep a copy in its cache.
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/download/print", response_class=HTMLResponse)
+async def download_print(
+    request: Request, participant: CurrentParticipant, db: SessionDep
+) -> Response:
+    """The same document as a page to read or print, in the participant's language."""
+    response = render(
+        request,
+        "account/print.html",
+        {
+            "export": build_export(db, participant=participant),
+            "event_words": EVENT_WORDS,
+            "correction_words": CORRECTION_WORDS,
+            "kind_words": KIND_WORDS,
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- close my account ------------------------------------------------------------------------
+
+
+@router.get("/account/close", response_class=HTMLResponse)
+async def close_page(request: Request, participant: CurrentParticipant) -> Response:
+    return render(request, "account/close.html", {"errors": FormErrors()})
+
+
+@router.post("/account/close", response_class=HTMLResponse)
+async def close_send(
+    request: Request,
+    participant: CurrentParticipant,
+    ctx: WebContextDep,
+    db: SessionDep,
+    pin: str = Form(""),
+) -> Response:
+    """Closing can't be undone, and a phone may be shared: the PIN confirms it is the
+    participant (with the same lockout as logging in)."""
+    errors = FormErrors()
+    if not pin:
+        errors.add("pin", _("Enter your PIN to confirm."))
+    else:
+        try:
+            confirmed = authenticate(db, username=participant.username, pin=pin[:40])
+        except LockedOut as locked:
+            confirmed = None
+            errors.add(
+                "pin",
+                _(
+                    "Too many wrong PINs. For your safety, this is paused until %(time)s.",
+                    time=format_datetime(locked.until, "short"),
+                ),
+            )
+        else:
+            if confirmed is None:
+                errors.add("pin", _("That PIN is not right. Check it and try again."))
+    if errors:
+        db.commit()  # the failed try counts towards the lockout
+        return render(request, "account/close.html", {"errors": errors}, status_code=400)
+    close_account(db, participant=participant, base_url=ctx.settings.base_url)
+    db.commit()
+    queue_cookie(
+        request.scope.setdefault("state", {}),
+        SESSION_COOKIE,
+        "",
+        secure=ctx.settings.production,
+        max_age=0,
+    )
+    return RedirectResponse("/account/closed", status_code=303)
+
+
+@router.get("/account/closed", response_class=HTMLResponse)
+async def closed_page(request: Request) -> Response:
+    return render(request, "account/closed.html", {})

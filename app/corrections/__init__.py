@@ -1,0 +1,2 @@
+"""Corrections, statements of disagreement and deletion requests: the participant's say over
+what organizations hold about them."""
