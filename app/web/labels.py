@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.i18n import gettext, ngettext
 from app.i18n import lazy_gettext as _l
 
 BASIS_WORDS = {
@@ -81,3 +82,17 @@ def state_name(state: str) -> str:
 
 def method_words(method: str) -> str:
     return str(METHOD_WORDS.get(method, method))
+
+
+def retention_words(days: int | None, *, after_collection: bool = False) -> str:
+    """A retention period as people say it: "5 years" rather than "1825 days"."""
+    if not days:
+        return gettext("No limit set")
+    if days % 365 == 0:
+        years = days // 365
+        if after_collection:
+            return ngettext("%(num)d year after collection", "%(num)d years after collection", years)
+        return ngettext("%(num)d year", "%(num)d years", years)
+    if after_collection:
+        return ngettext("%(num)d day after collection", "%(num)d days after collection", days)
+    return ngettext("%(num)d day", "%(num)d days", days)

@@ -61,6 +61,7 @@ def make_environment() -> Environment:
         state_words=labels.state_words,
         state_name=labels.state_name,
         method_words=labels.method_words,
+        retention_words=labels.retention_words,
         time_tag=time_tag,
     )
     return env

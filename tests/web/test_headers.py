@@ -87,6 +87,7 @@ def _every_participant_page(client, person, db) -> dict[str, str]:
             f"/holdings/{hiv.id}/value", headers={"HX-Request": "true"}
         ).text,
         "home es": client.get("/?lang=es").text,
+        "home en": client.get("/?lang=en").text,  # back to English for the checks below
         "claim add": client.get(f"/claim/{enroll(person.org, 'A-2')}").text,
         "not found": client.get("/nowhere").text,
         "csrf refused": client.post("/logout").text,

@@ -56,7 +56,7 @@ def test_holdings_are_grouped_by_category_with_why_where_and_how_long(client, pe
     assert "Needed to give you the service" in section  # the basis in plain words
     assert "Intake form, Oct 1, 2026" in section and "Phone call, Sep 15, 2026" in section
     assert "Sep 15, 2028" in section  # kept until the holding's own date, or else...
-    assert "365 days after collection" in section  # ...the purpose's retention rule
+    assert "1 year after collection" in section  # ...the purpose's retention rule
 
 
 def test_a_purpose_without_retention_says_no_limit_is_set(client, person):
