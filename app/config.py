@@ -7,6 +7,7 @@ CSRF tokens and webhook payloads with a guessable key protects nobody.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,12 @@ class Settings:
     quick_exit_url: str
     argon2_memory_kib: int
     argon2_time_cost: int
+    # Webhook delivery (app/webhooks/worker.py). The lease must outlast the request timeout,
+    # or a slow delivery could be claimed by a second worker while the first still waits.
+    webhook_timeout_seconds: float = 15.0
+    webhook_lease_seconds: float = 60.0
+    webhook_poll_seconds: float = 0.25
+    webhook_concurrency: int = 32
 
     @property
     def production(self) -> bool:
@@ -72,7 +79,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # argon2-cffi's RFC 9106 "low memory" profile; tests may lower it.
         argon2_memory_kib=int(env_vars.get("PORTAL_ARGON2_MEMORY_KIB", "65536")),
         argon2_time_cost=int(env_vars.get("PORTAL_ARGON2_TIME_COST", "3")),
+        **_webhook_settings(env_vars),
     )
+
+
+def _webhook_settings(env_vars: Mapping[str, str]) -> dict[str, float | int]:
+    try:
+        values: dict[str, float | int] = {
+            "webhook_timeout_seconds": float(env_vars.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS", "15")),
+            "webhook_lease_seconds": float(env_vars.get("PORTAL_WEBHOOK_LEASE_SECONDS", "60")),
+            "webhook_poll_seconds": float(env_vars.get("PORTAL_WEBHOOK_POLL_SECONDS", "0.25")),
+            "webhook_concurrency": int(env_vars.get("PORTAL_WEBHOOK_CONCURRENCY", "32")),
+        }
+    except ValueError as exc:
+        raise ConfigError(f"a PORTAL_WEBHOOK_* setting is not a number: {exc}") from None
+    if values["webhook_lease_seconds"] <= values["webhook_timeout_seconds"]:
+        raise ConfigError(
+            "PORTAL_WEBHOOK_LEASE_SECONDS must be longer than PORTAL_WEBHOOK_TIMEOUT_SECONDS"
+        )
+    if values["webhook_concurrency"] < 1 or values["webhook_poll_seconds"] <= 0:
+        raise ConfigError("PORTAL_WEBHOOK_CONCURRENCY and _POLL_SECONDS must be positive")
+    return values
 
 
 @lru_cache(maxsize=1)

@@ -13,13 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import i18n
+from app.account.views import router as account_router
+from app.admin.views import router as admin_router
 from app.api import api_router
 from app.config import Settings, get_settings
+from app.consent.views import router as consent_router
+from app.context.views import router as context_router
+from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
+from app.corrections.views import router as corrections_router
 from app.db import make_engine
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.web.cookies import PendingCookiesMiddleware
-from app.web.deps import CsrfFailed, LoginRequired
+from app.web.deps import CsrfFailed, LoginRequired, context_for_unrouted_page
 from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
 
 API_PREFIX = "/api/"
@@ -53,12 +59,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.state.settings = settings
     app.state.engine = engine
     app.state.templates = make_environment()
+    app.state.templates.globals.update(correction_template_globals)
 
     app.add_middleware(PendingCookiesMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
     app.include_router(participant_router)
+    app.include_router(consent_router)
+    app.include_router(corrections_router)
+    app.include_router(context_router)
+    app.include_router(account_router)
+    app.include_router(admin_router)
     _install_error_handlers(app)
     return app
 
@@ -70,7 +82,8 @@ def _wants_json(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        target = f"/login?next={quote(exc.next_path)}"
+        login = "/admin/login" if exc.kind == "admin" else "/login"
+        target = f"{login}?next={quote(exc.next_path)}" + ("&idle=1" if exc.idle else "")
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
@@ -86,7 +99,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         if not hasattr(request.state, "locale"):  # no route matched: no web context ran
-            request.state.locale = i18n.negotiate(request.headers.get("accept-language"))
+            context_for_unrouted_page(request)
         template = "errors/not_found.html" if exc.status_code == 404 else "errors/error.html"
         return render(request, template, {"status": exc.status_code}, status_code=exc.status_code)
 

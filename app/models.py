@@ -1,6 +1,10 @@
 """Every table, imported in one place so Alembic and create_all see them all."""
 
+# The outbox listener: every new Event gets its webhook deliveries in the same flush.
+import app.webhooks.outbox  # noqa: F401
 from app.consent.models import Consent
+from app.context.models import ContextNote
+from app.corrections.models import Correction, DeletionRequest, Statement
 from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.holdings.models import Holding
@@ -13,6 +17,9 @@ __all__ = [
     "ApiKey",
     "ClaimCode",
     "Consent",
+    "ContextNote",
+    "Correction",
+    "DeletionRequest",
     "Disclosure",
     "Enrollment",
     "Event",
@@ -23,6 +30,7 @@ __all__ = [
     "Participant",
     "Purpose",
     "Staff",
+    "Statement",
     "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",

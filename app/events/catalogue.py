@@ -43,6 +43,17 @@ CATALOGUE: tuple[EventType, ...] = (
         True,
         "The participant closed their portal account.",
     ),
+    EventType(
+        "context.shared",
+        True,
+        "The participant shared their own context (a strength, a goal, something case managers "
+        "should know) with you: add it to their record in their words.",
+    ),
+    EventType(
+        "context.withdrawn",
+        True,
+        "The participant withdrew context they had shared with you: stop using it.",
+    ),
 )
 
 EVENT_TYPES = tuple(t.name for t in CATALOGUE)

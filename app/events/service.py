@@ -139,3 +139,69 @@ def verify_ledger(session: Session) -> ChainBreak | None:
         if broken:
             return broken
     return None
+
+
+# --- what organizations receive: the webhook body and the pull feed -----------------------
+
+# The contract promises bodies under 20 KB; a body that would be larger carries only the
+# fields that identify the event, and the receiver reads the rest from the pull feed.
+MAX_BODY_BYTES = 20 * 1024
+_ESSENTIAL_KEYS = (
+    "event_id",
+    "version",
+    "organization",
+    "participant",
+    "role",
+    "source",
+    "ack_url",
+    "ack_due_by",
+)
+
+
+def event_envelope(event: Event) -> dict[str, Any]:
+    """`{"type", "timestamp", "data"}`: the webhook body, and each item of the pull feed."""
+    envelope = {"type": event.type, "timestamp": event.created_at.isoformat(), "data": event.data}
+    if len(envelope_bytes(envelope)) > MAX_BODY_BYTES:
+        data = {k: event.data[k] for k in _ESSENTIAL_KEYS if k in event.data}
+        data["truncated"] = True
+        envelope["data"] = data
+    return envelope
+
+
+def envelope_bytes(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+class AlreadyAcknowledged(ValueError):
+    """The event was acknowledged before with a different outcome."""
+
+
+ACK_OUTCOMES = ("done", "declined")
+
+
+def acknowledge_event(
+    session: Session,
+    *,
+    event: Event,
+    outcome: str,
+    note: str | None,
+    now: datetime | None = None,
+) -> Event:
+    """The organization confirms it acted on the event ("done") or decided not to
+    ("declined"). Acknowledging again with the same outcome changes nothing, so a client may
+    safely retry; a different outcome raises AlreadyAcknowledged (the first answer stands,
+    since the participant has already been shown it)."""
+    if outcome not in ACK_OUTCOMES:
+        raise ValueError(f"outcome must be one of {ACK_OUTCOMES}")
+    if event.acked_at is not None:
+        if event.ack_outcome != outcome:
+            raise AlreadyAcknowledged(
+                f"this event was already acknowledged as {event.ack_outcome!r}"
+            )
+        return event
+    event.acked_at = now or utcnow()
+    event.ack_outcome = outcome
+    event.ack_note = note
+    session.add(event)
+    session.flush()
+    return event

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gettext as _gettext
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, dates, numbers
 from babel.core import negotiate_locale
@@ -96,7 +96,13 @@ def language_name(code: str) -> str:
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
-    return dates.format_date(value, format=format, locale=get_locale())
+    return _format_date(value, format, get_locale())
+
+
+@lru_cache(maxsize=8192)
+def _format_date(value: date | datetime, format: str, locale: str) -> str:
+    # A page lists the same few dates many times; Babel's formatting is not cheap.
+    return dates.format_date(value, format=format, locale=locale)
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:

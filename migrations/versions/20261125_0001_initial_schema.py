@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:41:02.517777
+Create Date: 2026-11-25 00:27:03.962548
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_key_key_hash"), ["key_hash"], unique=True)
         batch_op.create_index(
             batch_op.f("ix_api_key_organization_id"), ["organization_id"], unique=False
+        )
+
+    op.create_table(
+        "context_note",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("participant_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("shared_with", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participant.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("context_note", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_context_note_participant_id"), ["participant_id"], unique=False
         )
 
     op.create_table(
@@ -393,6 +413,72 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_web_session_staff_id"), ["staff_id"], unique=False)
 
     op.create_table(
+        "correction",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("holding_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("enrollment_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("field_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("current_value", sa.Text(), nullable=True),
+        sa.Column("requested_value", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("due_by", app.db.UTCDateTime(), nullable=False),
+        sa.Column("open_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("requested_event_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("resolved_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("resolution_reason", sa.Text(), nullable=True),
+        sa.Column("corrected_value", sa.Text(), nullable=True),
+        sa.Column("corrected_event_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("tell_recipients", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["enrollment.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["holding_id"],
+            ["holding.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("open_key"),
+    )
+    with op.batch_alter_table("correction", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_correction_enrollment_id"), ["enrollment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_correction_holding_id"), ["holding_id"], unique=False)
+
+    op.create_table(
+        "deletion_request",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("holding_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("enrollment_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("field_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("open_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["enrollment.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["holding_id"],
+            ["holding.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("open_key"),
+    )
+    with op.batch_alter_table("deletion_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_deletion_request_enrollment_id"), ["enrollment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_deletion_request_holding_id"), ["holding_id"], unique=False
+        )
+
+    op.create_table(
         "webhook_delivery",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -427,6 +513,35 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_webhook_delivery_event_id"), ["event_id"], unique=False
         )
+
+    op.create_table(
+        "statement",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("holding_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("enrollment_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("correction_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["correction_id"],
+            ["correction.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrollment_id"],
+            ["enrollment.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["holding_id"],
+            ["holding.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("correction_id"),
+    )
+    with op.batch_alter_table("statement", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_statement_enrollment_id"), ["enrollment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_statement_holding_id"), ["holding_id"], unique=False)
 
     op.create_table(
         "webhook_attempt",
@@ -467,12 +582,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_attempt_delivery_id"))
 
     op.drop_table("webhook_attempt")
+    with op.batch_alter_table("statement", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_statement_holding_id"))
+        batch_op.drop_index(batch_op.f("ix_statement_enrollment_id"))
+
+    op.drop_table("statement")
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_delivery_event_id"))
         batch_op.drop_index(batch_op.f("ix_webhook_delivery_endpoint_id"))
         batch_op.drop_index("ix_webhook_delivery_due")
 
     op.drop_table("webhook_delivery")
+    with op.batch_alter_table("deletion_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deletion_request_holding_id"))
+        batch_op.drop_index(batch_op.f("ix_deletion_request_enrollment_id"))
+
+    op.drop_table("deletion_request")
+    with op.batch_alter_table("correction", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_correction_holding_id"))
+        batch_op.drop_index(batch_op.f("ix_correction_enrollment_id"))
+
+    op.drop_table("correction")
     with op.batch_alter_table("web_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_session_staff_id"))
         batch_op.drop_index(batch_op.f("ix_web_session_participant_id"))
@@ -525,6 +655,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_enrollment_organization_id"))
 
     op.drop_table("enrollment")
+    with op.batch_alter_table("context_note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_context_note_participant_id"))
+
+    op.drop_table("context_note")
     with op.batch_alter_table("api_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_key_organization_id"))
         batch_op.drop_index(batch_op.f("ix_api_key_key_hash"))
