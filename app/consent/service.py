@@ -16,7 +16,7 @@ from app.consent.notice import build_notice
 from app.corrections.statements import statements_about
 from app.db import utcnow
 from app.disclosures.models import Disclosure
-from app.events.service import record_event
+from app.events.service import record_for_holder_and_recipients
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 
@@ -168,49 +168,27 @@ def _record_consent_event(
 ) -> None:
     # Statements of disagreement travel with every later event about the holdings they are on.
     statements = statements_about(session, enrollment_id=enrollment.id, purpose_id=purpose.id)
-    data = {
-        "organization": organization.slug,
-        "participant": {"external_ref": enrollment.external_ref},
-        "consent": consent_payload(consent, purpose),
-        "recipients": purpose.recipients,
-        "statements": statements,
-    }
-    record_event(
+    # Giving consent concerns the holder only; withdrawing (or expiry) also tells every network
+    # organization that received data under it.
+    recipients = (
+        []
+        if type == "consent.given"
+        else recipient_organizations(session, enrollment=enrollment, purpose_id=purpose.id or 0)
+    )
+    record_for_holder_and_recipients(
         session,
-        enrollment_id=enrollment.id,
-        organization_id=organization.id or 0,
         type=type,
-        data=data,
+        enrollment=enrollment,
+        holder=organization,
+        recipients=recipients,
+        data={
+            "consent": consent_payload(consent, purpose),
+            "recipients": purpose.recipients,
+            "statements": statements,
+        },
         base_url=base_url,
         now=now,
     )
-    if type == "consent.given":
-        return
-    # Withdrawing (or expiry of) consent to share also tells every network organization that
-    # received data under it, each with its own event to acknowledge.
-    for recipient in recipient_organizations(
-        session, enrollment=enrollment, purpose_id=purpose.id or 0
-    ):
-        record_event(
-            session,
-            enrollment_id=enrollment.id,
-            organization_id=recipient.id or 0,
-            type=type,
-            role="recipient",
-            data={
-                "organization": recipient.slug,
-                "participant": {"external_ref": _ref_at(session, enrollment, recipient)},
-                "source": {
-                    "organization": organization.slug,
-                    "external_ref": enrollment.external_ref,
-                },
-                "consent": consent_payload(consent, purpose),
-                "recipients": purpose.recipients,
-                "statements": statements,
-            },
-            base_url=base_url,
-            now=now,
-        )
 
 
 def recipient_organizations(
@@ -232,20 +210,6 @@ def recipient_organizations(
             .order_by(Organization.slug)  # type: ignore[arg-type]
         )
     )
-
-
-def _ref_at(session: Session, enrollment: Enrollment, organization: Organization) -> str | None:
-    """The participant's reference at another organization, only when the participant has
-    claimed an enrollment there themselves."""
-    if enrollment.participant_id is None:
-        return None
-    other = session.exec(
-        select(Enrollment).where(
-            Enrollment.participant_id == enrollment.participant_id,
-            Enrollment.organization_id == organization.id,
-        )
-    ).first()
-    return other.external_ref if other else None
 
 
 def expire_due(session: Session, *, base_url: str = "", now: datetime | None = None) -> int:

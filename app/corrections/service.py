@@ -22,7 +22,6 @@ from sqlmodel import Session, select
 
 # The consent domain owns the rule for a recipient's own reference (only an enrollment the
 # participant claimed there themselves); corrections follow the same rule.
-from app.consent.service import _ref_at as reference_at
 from app.corrections.models import (
     CORRECTION_DUE_DAYS,
     MAX_EXPLANATION,
@@ -35,7 +34,7 @@ from app.corrections.statements import statements_about
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.models import Event
-from app.events.service import record_event
+from app.events.service import record_event, record_for_holder_and_recipients
 from app.holdings.models import Holding
 from app.i18n import format_number
 from app.i18n import gettext as _
@@ -201,56 +200,6 @@ def other_recipients(session: Session, *, holding: Holding) -> list[str]:
     return names
 
 
-def _tell_holder_and_recipients(
-    session: Session,
-    *,
-    type: str,
-    holding: Holding,
-    enrollment: Enrollment,
-    organization: Organization,
-    data: dict[str, Any],
-    holder_extra: dict[str, Any] | None = None,
-    base_url: str,
-    now: datetime,
-) -> Event:
-    """The holder's event, then one event per network recipient, each acknowledged on its own.
-    Returns the holder's event."""
-    holder_event = record_event(
-        session,
-        enrollment_id=enrollment.id,
-        organization_id=organization.id or 0,
-        type=type,
-        data={
-            "organization": organization.slug,
-            "participant": {"external_ref": enrollment.external_ref},
-            **data,
-            **(holder_extra or {}),
-        },
-        base_url=base_url,
-        now=now,
-    )
-    for recipient in network_recipients(session, holding=holding, enrollment=enrollment):
-        record_event(
-            session,
-            enrollment_id=enrollment.id,
-            organization_id=recipient.id or 0,
-            type=type,
-            role="recipient",
-            data={
-                "organization": recipient.slug,
-                "participant": {"external_ref": reference_at(session, enrollment, recipient)},
-                "source": {
-                    "organization": organization.slug,
-                    "external_ref": enrollment.external_ref,
-                },
-                **data,
-            },
-            base_url=base_url,
-            now=now,
-        )
-    return holder_event
-
-
 # --- corrections ---------------------------------------------------------------------------------
 
 
@@ -394,12 +343,12 @@ def resolve_correction(
         session.add(holding)
         correction.corrected_value = new_value
         correction.tell_recipients = other_recipients(session, holding=holding)
-        event = _tell_holder_and_recipients(
+        event = record_for_holder_and_recipients(
             session,
             type="data.corrected",
-            holding=holding,
             enrollment=enrollment,
-            organization=organization,
+            holder=organization,
+            recipients=network_recipients(session, holding=holding, enrollment=enrollment),
             data={
                 "holding": {
                     **holding_payload(holding, purpose),
@@ -475,12 +424,12 @@ def add_statement(
     session.flush()
     purpose = session.get(Purpose, own.holding.purpose_id)
     assert purpose is not None
-    _tell_holder_and_recipients(
+    record_for_holder_and_recipients(
         session,
         type="statement.added",
-        holding=own.holding,
         enrollment=own.enrollment,
-        organization=own.organization,
+        holder=own.organization,
+        recipients=network_recipients(session, holding=own.holding, enrollment=own.enrollment),
         data={
             "holding": {**holding_payload(own.holding, purpose), "value": own.holding.value},
             "statement": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from sqlmodel import Session, select
 from app.db import utcnow
 from app.events.catalogue import ACTION_EVENT_TYPES, DEFAULT_ACK_DAYS
 from app.events.models import Event
+from app.organizations.models import Organization
+from app.participants.models import Enrollment
 
 GENESIS = "0" * 64
 
@@ -102,6 +105,72 @@ def record_event(
     event.hash = chain_hash(event)
     session.add(event)
     return event
+
+
+def record_for_holder_and_recipients(
+    session: Session,
+    *,
+    type: str,
+    enrollment: Enrollment,
+    holder: Organization,
+    recipients: Iterable[Organization],
+    data: dict[str, Any],
+    holder_extra: dict[str, Any] | None = None,
+    base_url: str = "",
+    now: datetime | None = None,
+) -> Event:
+    """The holder's event, then one event per network organization that received the data
+    (`"role": "recipient"`), each acknowledged on its own. Returns the holder's event.
+
+    A recipient's copy names the participant by the recipient's own reference only when the
+    participant claimed an enrollment there themselves, and `source` names the holder."""
+    holder_event = record_event(
+        session,
+        enrollment_id=enrollment.id,
+        organization_id=holder.id or 0,
+        type=type,
+        data={
+            "organization": holder.slug,
+            "participant": {"external_ref": enrollment.external_ref},
+            **data,
+            **(holder_extra or {}),
+        },
+        base_url=base_url,
+        now=now,
+    )
+    for recipient in recipients:
+        record_event(
+            session,
+            enrollment_id=enrollment.id,
+            organization_id=recipient.id or 0,
+            type=type,
+            role="recipient",
+            data={
+                "organization": recipient.slug,
+                "participant": {"external_ref": reference_at(session, enrollment, recipient)},
+                "source": {"organization": holder.slug, "external_ref": enrollment.external_ref},
+                **data,
+            },
+            base_url=base_url,
+            now=now,
+        )
+    return holder_event
+
+
+def reference_at(
+    session: Session, enrollment: Enrollment, organization: Organization
+) -> str | None:
+    """The participant's reference at another organization, only when the participant has
+    claimed an enrollment there themselves: the portal never links them on its own."""
+    if enrollment.participant_id is None:
+        return None
+    other = session.exec(
+        select(Enrollment).where(
+            Enrollment.participant_id == enrollment.participant_id,
+            Enrollment.organization_id == organization.id,
+        )
+    ).first()
+    return other.external_ref if other else None
 
 
 @dataclass
