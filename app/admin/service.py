@@ -11,9 +11,11 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from app.db import utcnow
+from app.corrections.models import Correction
 from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.organizations.models import NetworkAdmin, Organization
+from app.participants.models import Enrollment
 from app.security import throttle
 from app.security.passwords import verify_secret
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -120,6 +122,7 @@ class Dashboard:
     dead_letter_count: int
     overdue_acks: list[OverdueAck]
     overdue_ack_count: int
+    overdue_corrections: list[tuple[Correction, Organization]]
     flagged_disclosures: int
     now: datetime
 
@@ -245,6 +248,22 @@ def flagged_disclosure_count(session: Session) -> int:
     ).one()
 
 
+def overdue_corrections(
+    session: Session, *, now: datetime, limit: int = 50
+) -> list[tuple[Correction, Organization]]:
+    """Corrections past their due date with no answer, with the organization that owes one.
+    Only the label and dates are shown here: the values are the participant's business."""
+    rows = session.exec(
+        select(Correction, Organization)
+        .join(Enrollment, col(Enrollment.id) == Correction.enrollment_id)
+        .join(Organization, col(Organization.id) == Enrollment.organization_id)
+        .where(Correction.status == "requested", col(Correction.due_by) < now)
+        .order_by(col(Correction.due_by))
+        .limit(limit)
+    )
+    return [(c, o) for c, o in rows]
+
+
 def build_dashboard(session: Session, *, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     letters, letter_count = dead_letters(session)
@@ -255,6 +274,7 @@ def build_dashboard(session: Session, *, now: datetime | None = None) -> Dashboa
         dead_letter_count=letter_count,
         overdue_acks=overdue,
         overdue_ack_count=overdue_count,
+        overdue_corrections=overdue_corrections(session, now=now),
         flagged_disclosures=flagged_disclosure_count(session),
         now=now,
     )

@@ -200,3 +200,23 @@ def test_redeliver_puts_a_dead_letter_back_in_the_queue(db, org, make_org, clien
     assert "1 delivery was put back in the queue." in page
     assert "0 dead letters" in page
     assert f'action="/admin/events/{given.id}/redeliver"' not in page
+
+
+def test_dashboard_lists_overdue_corrections_without_their_values(db, make_org, client):
+    from tests.corrections.helpers import corrections, make_world, request_correction
+
+    world = make_world(make_org, client, db)
+    assert request_correction(world.maria, world.phone, value="612-555-0199").status_code == 303
+    client.cookies.clear()
+    _admin(db)
+    _log_in(client)
+    assert 'class="overdue-correction"' not in client.get("/admin").text  # not due yet
+
+    (correction,) = corrections(db)
+    correction.due_by = utcnow() - timedelta(days=1)
+    db.add(correction)
+    db.commit()
+    html = client.get("/admin").text
+    assert html.count('class="overdue-correction"') == 1
+    assert correction.id in html and "Northside Food Shelf" in html
+    assert "612-555-0199" not in html  # the requested value is the participant's business
