@@ -154,3 +154,29 @@ def test_the_form_needs_its_csrf_token(world, db):
     response = world.maria.post("/account/close", data={"pin": PIN})
     assert response.status_code == 403
     assert events(db, type="participant.closed") == []
+
+
+def test_the_api_takes_no_more_data_about_a_closed_account(lived_in):
+    close(lived_in.maria)
+    holder = lived_in.holder
+    refused = {
+        "holding": holder.put(
+            "/api/v1/participants/N-1/holdings/phone",
+            {"label": "Phone", "category": "contact", "value": PHONE, "purpose": "housing"},
+        ),
+        "disclosure": holder.post(
+            "/api/v1/participants/N-1/disclosures",
+            {
+                "recipient": {"name": "Hennepin County"},
+                "purpose": "housing",
+                "field_keys": ["phone"],
+            },
+        ),
+        "claim code": holder.post("/api/v1/participants/N-1/claim-codes"),
+    }
+    for what, response in refused.items():
+        assert response.status_code == 410, (what, response.text)
+        assert "closed" in response.json()["detail"]
+    # Reading what is left still answers (the holdings are gone).
+    listed = holder.get("/api/v1/participants/N-1/holdings")
+    assert listed.status_code == 200 and listed.json()["holdings"] == []
