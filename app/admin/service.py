@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
 from app.corrections.models import Correction
+from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.organizations.models import NetworkAdmin, Organization
