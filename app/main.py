@@ -22,8 +22,11 @@ from app.context.views import router as context_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import make_engine
+from app.orgadmin.views import router as orgadmin_router
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
+from app.staff.deps import InParticipantMode
+from app.staff.views import router as staff_router
 from app.web.cookies import PendingCookiesMiddleware
 from app.web.deps import CsrfFailed, LoginRequired, context_for_unrouted_page
 from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(context_router)
     app.include_router(account_router)
     app.include_router(admin_router)
+    app.include_router(staff_router)
+    app.include_router(orgadmin_router)
     _install_error_handlers(app)
     return app
 
@@ -82,11 +87,18 @@ def _wants_json(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        login = "/admin/login" if exc.kind == "admin" else "/login"
+        login = {"admin": "/admin/login", "staff": "/staff/login"}.get(exc.kind, "/login")
         target = f"{login}?next={quote(exc.next_path)}" + ("&idle=1" if exc.idle else "")
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(InParticipantMode)
+    async def in_participant_mode(request: Request, exc: InParticipantMode) -> Response:
+        # A device handed to a participant reaches no staff page: back to their own step.
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": "/staff/handover"})
+        return RedirectResponse("/staff/handover", status_code=303)
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:

@@ -11,6 +11,7 @@ from app.holdings.models import Holding
 from app.organizations.models import ApiKey, NetworkAdmin, Organization, Purpose, Staff
 from app.participants.models import ClaimCode, Enrollment, Participant
 from app.security.models import LoginThrottle, WebSession
+from app.staff.models import Handover, StaffAccess
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Disclosure",
     "Enrollment",
     "Event",
+    "Handover",
     "Holding",
     "LoginThrottle",
     "NetworkAdmin",
@@ -30,6 +32,7 @@ __all__ = [
     "Participant",
     "Purpose",
     "Staff",
+    "StaffAccess",
     "Statement",
     "WebSession",
     "WebhookAttempt",

@@ -2,9 +2,10 @@
 
 Every organization the participant is enrolled with receives `participant.closed`; then the
 portal erases what it holds about the person: holdings (values included), disclosures,
-consents, corrections, statements, deletion requests, their own context, claim codes and
-sessions (so every signed-in phone is signed out). The account row stays only as a tombstone
-(no username, no PIN) so the ledger's enrollments still point somewhere.
+consents, corrections, statements, deletion requests, their own context, claim codes, the
+log of staff who opened their record, and sessions (so every signed-in phone is signed out).
+The account row stays only as a tombstone (no username, no PIN) so the ledger's enrollments
+still point somewhere.
 
 The ledger keeps its events, minimized: each event's `data` (where the values were) is blanked
 while its `data_digest` and `hash` stay, so the chain still proves what happened and when
@@ -31,6 +32,7 @@ from app.participants.models import ClaimCode, Participant
 from app.participants.service import LOGIN_SCOPE, enrollments_of
 from app.security import throttle
 from app.security.models import WebSession
+from app.staff.models import StaffAccess
 
 
 def close_account(
@@ -47,7 +49,16 @@ def close_account(
         session.add(event)
 
     # Children before parents: statements and corrections point at holdings.
-    for model in (Statement, Correction, DeletionRequest, Disclosure, Consent, Holding, ClaimCode):
+    for model in (
+        Statement,
+        Correction,
+        DeletionRequest,
+        Disclosure,
+        Consent,
+        Holding,
+        ClaimCode,
+        StaffAccess,  # the log of staff who opened the record: it names the person too
+    ):
         session.exec(delete(model).where(model.enrollment_id.in_(ids)))  # type: ignore[call-overload,attr-defined]
     session.exec(delete(ContextNote).where(ContextNote.participant_id == participant.id))  # type: ignore[call-overload,arg-type]
 

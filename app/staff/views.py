@@ -1,0 +1,242 @@
+"""Staff pages: log in and out, the staff home (the organization's participants), a
+participant's record (each view logged), claim cards; and the participant's own page of who
+looked at their record.
+
+Every page but the login form needs a staff session (`CurrentStaff`); a participant's or a
+network admin's session never counts.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.db import SessionDep, utcnow
+from app.i18n import format_datetime
+from app.i18n import gettext as _
+from app.organizations.models import Staff
+from app.participants.models import Enrollment
+from app.participants.service import CLAIM_CODE_VALID, claim_url
+from app.security.sessions import end_session, start_session
+from app.staff.deps import CurrentStaff, staff_organization
+from app.staff.intake import router as intake_router
+from app.staff.qr import qr_svg
+from app.staff.service import (
+    MAX_REF,
+    StaffLockedOut,
+    access_log_of,
+    authenticate_staff,
+    consent_states,
+    find_record,
+    holdings_of,
+    issue_claim_code_by_staff,
+    log_access,
+    participants_of,
+)
+from app.web.cookies import queue_cookie
+from app.web.deps import (
+    SESSION_COOKIE,
+    CurrentParticipant,
+    WebContextDep,
+    not_found,
+    web_context,
+)
+from app.web.forms import FormErrors, safe_next
+from app.web.templating import render
+
+# No prefix: the participant's own "Who looked at your record" page (/access) lives here too.
+router = APIRouter(dependencies=[Depends(web_context)])
+router.include_router(intake_router)
+
+
+def set_session_cookie(request: Request, ctx: WebContextDep, token: str, **kw: int) -> None:
+    queue_cookie(
+        request.scope.setdefault("state", {}),
+        SESSION_COOKIE,
+        token,
+        secure=ctx.settings.production,
+        **kw,
+    )
+
+
+# --- log in and out --------------------------------------------------------------------------
+
+
+@router.get("/staff/login", response_class=HTMLResponse)
+async def login_page(request: Request, ctx: WebContextDep) -> Response:
+    if ctx.web_session is not None and ctx.web_session.kind == "staff":
+        return RedirectResponse("/staff", status_code=303)
+    return render(
+        request,
+        "staff/login.html",
+        {
+            "errors": FormErrors(),
+            "email": "",
+            "next": safe_next(request.query_params.get("next"), "/staff"),
+        },
+    )
+
+
+@router.post("/staff/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request,
+    ctx: WebContextDep,
+    db: SessionDep,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/staff"),
+) -> Response:
+    errors = FormErrors()
+    locked_until = None
+    if not email.strip():
+        errors.add("email", _("Enter your email address."))
+    if not password:
+        errors.add("password", _("Enter your password."))
+    if not errors:
+        try:
+            staff = authenticate_staff(db, email=email[:254], password=password[:200])
+        except StaffLockedOut as locked:
+            staff = None
+            locked_until = locked.until
+            errors.add(
+                "password",
+                _(
+                    "Too many wrong passwords. Logging in with this email is paused until "
+                    "%(time)s.",
+                    time=format_datetime(locked.until, "short"),
+                ),
+            )
+        else:
+            if staff is None:
+                errors.add("password", _("The email or password is not right."))
+        if staff is not None:
+            if ctx.session_token:
+                end_session(db, ctx.session_token)  # a fresh token at login: no fixation
+            token = start_session(db, kind="staff", staff_id=staff.id)
+            db.commit()
+            set_session_cookie(request, ctx, token)
+            return RedirectResponse(safe_next(next, "/staff"), status_code=303)
+    return render(
+        request,
+        "staff/login.html",
+        {
+            "errors": errors,
+            "email": email[:254],
+            "next": safe_next(next, "/staff"),
+            "locked_until": locked_until,
+        },
+        status_code=429 if locked_until else 400,
+    )
+
+
+@router.post("/staff/logout")
+async def logout(
+    request: Request, staff: CurrentStaff, ctx: WebContextDep, db: SessionDep
+) -> Response:
+    # CurrentStaff: a device in participant mode cannot log the staff member out (and leave
+    # the client on a login page); the staff member takes the device back first.
+    if ctx.session_token:
+        end_session(db, ctx.session_token)
+        db.commit()
+    set_session_cookie(request, ctx, "", max_age=0)
+    return RedirectResponse("/staff/login?logged_out=1", status_code=303)
+
+
+# --- the staff home --------------------------------------------------------------------------
+
+
+@router.get("/staff", response_class=HTMLResponse)
+async def home(request: Request, staff: CurrentStaff, db: SessionDep) -> Response:
+    organization = staff_organization(staff, db)
+    assert organization.id is not None
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "staff": staff,
+            "organization": organization,
+            "enrollments": participants_of(db, organization_id=organization.id),
+        },
+    )
+
+
+# --- a participant's record ------------------------------------------------------------------
+
+
+def _record_or_404(db: SessionDep, staff: Staff, external_ref: str) -> Enrollment:
+    enrollment = find_record(db, staff=staff, external_ref=external_ref[:MAX_REF])
+    if enrollment is None:
+        raise not_found()
+    return enrollment
+
+
+@router.get("/staff/participants/{external_ref}", response_class=HTMLResponse)
+async def record(
+    request: Request, external_ref: str, staff: CurrentStaff, db: SessionDep
+) -> Response:
+    enrollment = _record_or_404(db, staff, external_ref)
+    # Every look at a record is logged, and the participant sees it on /access.
+    log_access(db, staff=staff, enrollment=enrollment)
+    db.commit()
+    return render(
+        request,
+        "staff/record.html",
+        {
+            "staff": staff,
+            "organization": staff_organization(staff, db),
+            "enrollment": enrollment,
+            "consents": consent_states(db, enrollment=enrollment),
+            "holdings": holdings_of(db, enrollment=enrollment),
+        },
+    )
+
+
+@router.get("/staff/participants/{external_ref}/claim-card", response_class=HTMLResponse)
+async def claim_card_page(
+    request: Request, external_ref: str, staff: CurrentStaff, db: SessionDep
+) -> Response:
+    """Asks first: making a card issues a new code, and the previous code stops working."""
+    enrollment = _record_or_404(db, staff, external_ref)
+    return render(
+        request,
+        "staff/claim_card_confirm.html",
+        {"staff": staff, "organization": staff_organization(staff, db), "enrollment": enrollment},
+    )
+
+
+@router.post("/staff/participants/{external_ref}/claim-card", response_class=HTMLResponse)
+async def claim_card(
+    request: Request, external_ref: str, staff: CurrentStaff, ctx: WebContextDep, db: SessionDep
+) -> Response:
+    """A fresh claim code, shown once as a printable card with its QR code. Nothing is kept in
+    plain text: printing another card makes another code."""
+    enrollment = _record_or_404(db, staff, external_ref)
+    code = issue_claim_code_by_staff(db, staff=staff, enrollment=enrollment)
+    db.commit()
+    url = claim_url(ctx.settings.base_url, code)
+    return render(
+        request,
+        "staff/claim_card.html",
+        {
+            "staff": staff,
+            "organization": staff_organization(staff, db),
+            "enrollment": enrollment,
+            "code": code,
+            "claim_url": url,
+            "typed_url": f"{ctx.settings.base_url}/claim",
+            "qr": qr_svg(url, title=_("QR code of the claim link")),
+            "expires_at": utcnow() + CLAIM_CODE_VALID,
+        },
+    )
+
+
+# --- the participant's side: who looked at their record --------------------------------------
+
+
+@router.get("/access", response_class=HTMLResponse)
+async def access_log(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+    return render(
+        request,
+        "staff/access.html",
+        {"entries": access_log_of(db, participant_id=participant.id)},
+    )

@@ -1,0 +1,137 @@
+"""Who reaches the org admin pages: signed out → the staff login; a case manager → 404 (the
+pages do not exist for them, so they can't edit the plan); an org admin → only their own
+organization's purposes, keys and endpoints (another's are 404, never shown or changed)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from app.organizations.models import ApiKey
+from app.organizations.service import get_organization
+from app.webhooks.models import WebhookEndpoint
+from app.webhooks.service import create_endpoint
+from tests.conftest import purpose_body
+from tests.consent.helpers import csrf_from
+from tests.orgadmin.helpers import send_form, sign_in_staff
+
+PAGES = [
+    "/staff/org",
+    "/staff/org/plan",
+    "/staff/org/plan/housing",
+    "/staff/org/new-purpose",
+    "/staff/org/review",
+    "/staff/org/keys",
+    "/staff/org/endpoints",
+]
+
+
+def _cedar_with_things(db, make_org):
+    """Another organization with a purpose, a key and an endpoint of its own."""
+    cedar = make_org("cedar", "Cedar Housing")
+    assert cedar.put("/api/v1/purposes/shelter", purpose_body()).status_code == 201
+    organization = get_organization(db, "cedar")
+    endpoint = create_endpoint(
+        db,
+        organization_id=organization.id,
+        url="http://127.0.0.1:9/cedar",
+        event_types=None,
+        production=False,
+    )
+    db.commit()
+    key = db.exec(select(ApiKey).where(ApiKey.organization_id == organization.id)).one()
+    return cedar, key, endpoint
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_signed_out_goes_to_the_staff_login(org, client, path):
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    r = client.get(path)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/staff/login?next=")
+
+
+def test_a_case_manager_gets_404_and_cannot_change_the_plan(db, org, client):
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    sign_in_staff(db, client, org, role="case_manager")
+    for path in PAGES:
+        assert client.get(path).status_code == 404, path
+    token = csrf_from(client.get("/staff").text)
+    changed = {"csrf_token": token, "title-en": "Changed by a case manager", "basis": "service"}
+    assert client.post("/staff/org/plan/housing", data=changed).status_code == 404
+    assert client.post("/staff/org/new-purpose", data={**changed, "key": "x"}).status_code == 404
+    assert (
+        client.post("/staff/org/keys", data={"csrf_token": token, "name": "x"}).status_code == 404
+    )
+    data = {"csrf_token": token, "url": "http://127.0.0.1:9/x"}
+    assert client.post("/staff/org/endpoints", data=data).status_code == 404
+    purposes = org.get("/api/v1/purposes").json()["purposes"]
+    assert purposes[0]["title"]["en"] == purpose_body()["title"]["en"]
+    assert len(org.get("/api/v1/webhook-endpoints").json()["endpoints"]) == 0
+
+
+def test_a_case_manager_of_another_organization_gets_404(db, org, make_org, client):
+    cedar, key, endpoint = _cedar_with_things(db, make_org)
+    sign_in_staff(db, client, org, role="case_manager")
+    for path in (
+        "/staff/org/plan/shelter",
+        f"/staff/org/endpoints/{endpoint.id}",
+    ):
+        assert client.get(path).status_code == 404
+    token = csrf_from(client.get("/staff").text)
+    assert (
+        client.post(f"/staff/org/keys/{key.id}/revoke", data={"csrf_token": token}).status_code
+        == 404
+    )
+
+
+def test_an_org_admin_never_reaches_another_organizations_plan_keys_or_endpoints(
+    db, org, make_org, client
+):
+    cedar, key, endpoint = _cedar_with_things(db, make_org)
+    sign_in_staff(db, client, org)
+    assert client.get("/staff/org/plan/shelter").status_code == 404
+    r = send_form(
+        client,
+        "/staff/org/plan/shelter",
+        {"title-en": "Taken over", "basis": "service"},
+        page="/staff/org/plan",
+    )
+    assert r.status_code == 404
+    assert "Cedar" not in client.get("/staff/org/plan").text
+
+    token = csrf_from(client.get("/staff/org/keys").text)
+    assert key.prefix not in client.get("/staff/org/keys").text
+    assert (
+        client.post(f"/staff/org/keys/{key.id}/revoke", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert cedar.get("/api/v1/purposes").status_code == 200  # Cedar's key still works
+
+    assert client.get(f"/staff/org/endpoints/{endpoint.id}").status_code == 404
+    for action in ("rotate-secret", "delete"):
+        r = client.post(f"/staff/org/endpoints/{endpoint.id}/{action}", data={"csrf_token": token})
+        assert r.status_code == 404
+    assert endpoint.url not in client.get("/staff/org/endpoints").text
+    db.expire_all()
+    stored = db.get(WebhookEndpoint, endpoint.id)
+    assert stored.deleted_at is None and stored.previous_secret is None
+    assert cedar.get("/api/v1/purposes").json()["purposes"][0]["title"]["en"] != "Taken over"
+
+
+def test_org_admin_forms_need_the_csrf_token(db, org, client):
+    sign_in_staff(db, client, org)
+    assert client.post("/staff/org/keys", data={"name": "no token"}).status_code == 403
+    assert "no token" not in client.get("/staff/org/keys").text
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_every_page_renders_in_every_language(db, org, client, locale):
+    weak = purpose_body(retention_days=None, categories=["health", "income"], description={})
+    assert org.put("/api/v1/purposes/housing", weak).status_code == 201
+    sign_in_staff(db, client, org)
+    for path in PAGES:
+        r = client.get(f"{path}?lang={locale}")
+        assert r.status_code == 200, path
+        assert f'<html lang="{locale}">' in r.text
+        assert "style=" not in r.text  # the CSP forbids inline style

@@ -1,0 +1,129 @@
+"""API keys and webhook endpoints managed in the browser, and the organization dashboard."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from sqlmodel import select
+
+from app.db import utcnow
+from app.events.models import Event
+from app.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.conftest import purpose_body
+from tests.consent.helpers import csrf_from, enroll_and_claim
+from tests.orgadmin.helpers import send_form, sign_in_staff
+
+KEY_RE = re.compile(r"<code>([^<]{20,})</code>")
+
+
+def test_create_a_key_shown_once_then_revoke_it(db, org, client):
+    sign_in_staff(db, client, org)
+    r = send_form(client, "/staff/org/keys", {"name": ""})
+    assert r.status_code == 400 and 'href="#name"' in r.text
+
+    r = send_form(client, "/staff/org/keys", {"name": "Reporting system"})
+    assert r.status_code == 200
+    key = KEY_RE.search(r.text).group(1)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/purposes", headers=headers).status_code == 200
+
+    listing = client.get("/staff/org/keys").text
+    assert "Reporting system" in listing and key[:8] in listing
+    assert key not in listing  # shown once only
+
+    key_id = re.search(r'id="key-(\d+)">\s*<p class="label">Reporting system', listing).group(1)
+    r = client.post(f"/staff/org/keys/{key_id}/revoke", data={"csrf_token": csrf_from(listing)})
+    assert r.status_code == 303
+    assert client.get("/api/v1/purposes", headers=headers).status_code == 401
+    assert "Revoked" in client.get(r.headers["location"]).text
+    assert org.get("/api/v1/purposes").status_code == 200  # the other key is untouched
+
+
+def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
+    sign_in_staff(db, client, org)
+    # The webhook service's own rules apply (here: the scheme).
+    r = send_form(client, "/staff/org/endpoints", {"url": "ftp://127.0.0.1/hooks"})
+    assert r.status_code == 400 and 'href="#url"' in r.text
+    assert 'value="ftp://127.0.0.1/hooks"' in r.text
+
+    r = send_form(
+        client,
+        "/staff/org/endpoints",
+        {"url": "http://127.0.0.1:9/hooks", "event_types": ["consent.withdrawn", "consent.given"]},
+    )
+    assert r.status_code == 200
+    secret = KEY_RE.search(r.text).group(1)
+    assert secret.startswith("whsec_")
+    listed = org.get("/api/v1/webhook-endpoints").json()["endpoints"]
+    assert [(e["url"], e["event_types"]) for e in listed] == [
+        ("http://127.0.0.1:9/hooks", ["consent.given", "consent.withdrawn"])
+    ]
+    endpoint_id = listed[0]["id"]
+    page = f"/staff/org/endpoints/{endpoint_id}"
+    assert secret not in client.get(page).text
+
+    r = send_form(client, f"{page}/rotate-secret", {}, page=page)
+    new_secret = KEY_RE.search(r.text).group(1)
+    assert new_secret.startswith("whsec_") and new_secret != secret
+    assert org.get("/api/v1/webhook-endpoints").json()["endpoints"][0]["previous_secret_expires_at"]
+
+    # A delivery attempt (as the worker records it) shows on the endpoint's page.
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    enroll_and_claim(db, org, external_ref="A-1", username="maria")
+    r = org.post(
+        "/api/v1/participants/A-1/consents",
+        {"purpose": "housing", "state": "given", "method": "paper"},
+    )
+    assert r.status_code == 201
+    delivery = db.exec(select(WebhookDelivery)).one()
+    db.add(
+        WebhookAttempt(
+            delivery_id=delivery.id,
+            endpoint_id=endpoint_id,
+            event_id=delivery.event_id,
+            status_code=503,
+            attempted_at=utcnow(),
+        )
+    )
+    db.commit()
+    text = client.get(page).text
+    assert delivery.event_id in text and "Failed" in text and "503" in text
+
+    r = send_form(client, f"{page}/delete", {}, page=page)
+    assert r.status_code == 303
+    assert org.get("/api/v1/webhook-endpoints").json()["endpoints"] == []
+
+
+def test_dashboard_charts_and_tables(db, org, client):
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    for ref, name, states in (("A-1", "maria", ["given"]), ("A-2", "jose", ["given", "withdrawn"])):
+        enroll_and_claim(db, org, external_ref=ref, username=name)
+        for state in states:
+            r = org.post(
+                f"/api/v1/participants/{ref}/consents",
+                {"purpose": "housing", "state": state, "method": "paper"},
+            )
+            assert r.status_code == 201
+    # The withdrawal asked Northside to act; make its acknowledgement overdue.
+    event = db.exec(select(Event).where(Event.type == "consent.withdrawn")).one()
+    event.ack_due_by = utcnow().replace(year=2020)
+    db.add(event)
+    db.commit()
+    sign_in_staff(db, client, org)
+
+    page = client.get("/staff/org")
+    assert page.status_code == 200
+    assert "style=" not in page.text
+    svgs = re.findall(r"<svg .*?</svg>", page.text, re.S)
+    assert len(svgs) == 2
+    consents = ET.fromstring(svgs[0])
+    assert consents.get("role") == "img"
+    assert consents.find("{http://www.w3.org/2000/svg}desc").text == (
+        "Given 1, withdrawn 1, expired 0."
+    )
+    # The same numbers in a table.
+    assert re.search(r"<th scope=\"row\">Given</th><td>1</td>", page.text)
+    assert re.search(r"<th scope=\"row\">Withdrawn</th><td>1</td>", page.text)
+    acks = page.text.split('id="acks-overdue"')[1].split("</tr>")[0]
+    assert "<td>1</td>" in acks

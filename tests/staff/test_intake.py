@@ -1,0 +1,179 @@
+"""Assisted intake: reference and language, then one page per consent purpose with Give
+consent / Don't give consent / Decide later, recorded as assisted by the case manager; and
+participant mode, which reaches nothing but the client's own steps until the staff password
+takes the device back."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from app.consent.models import Consent
+from app.organizations.models import Purpose
+from app.participants.models import Enrollment
+from app.staff.models import Handover
+from tests.conftest import purpose_body
+from tests.consent.helpers import csrf_from
+from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+
+
+def _plan(org) -> None:
+    for key in ("housing", "food", "health"):
+        body = purpose_body(title={"en": f"Share for {key}", "es": f"Compartir para {key}"})
+        assert org.put(f"/api/v1/purposes/{key}", body).status_code == 201
+    # A purpose that does not rest on consent is not asked about.
+    assert (
+        org.put("/api/v1/purposes/audit", purpose_body(basis="legal_obligation")).status_code == 201
+    )
+
+
+def _start(client, ref="C-100", language="es"):
+    page = client.get("/staff/intake")
+    assert page.status_code == 200
+    r = client.post("/staff/intake", data={"external_ref": ref, "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"])
+    r = client.post(
+        "/staff/intake/language",
+        data={"external_ref": ref, "language": language, "csrf_token": csrf_from(page.text)},
+    )
+    assert r.status_code == 303, r.text
+    r = client.get(r.headers["location"])  # /start: to the first question
+    return r.headers["location"]
+
+
+def _answer(client, url, decision):
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    return client.post(url, data={"decision": decision, "csrf_token": csrf_from(page.text)})
+
+
+def test_intake_records_assisted_consents_with_the_case_managers_name(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org, name="Maria")
+    staff_log_in(client, staff.email)
+    first = _start(client, "C-100", "es")
+    enrollment = db.exec(select(Enrollment).where(Enrollment.external_ref == "C-100")).one()
+    assert enrollment.preferred_language == "es"
+    assert first == f"/staff/intake/{enrollment.id}/consent/1"
+
+    page = client.get(first)
+    assert '<html lang="es">' in page.text  # the client's language from here on
+    assert "Compartir para food" in page.text  # purposes in plan order: food, health, housing
+    assert re.search(r"\b3\b.*\b6\b", page.text.split('class="step">', 1)[1].split("<", 1)[0])
+
+    r = _answer(client, first, "given")
+    assert r.headers["location"].endswith("/consent/2")
+    r = _answer(client, r.headers["location"], "refused")
+    r = _answer(client, r.headers["location"], "later")
+    assert r.headers["location"].endswith("/finish")
+    finish = client.get(r.headers["location"])
+    assert finish.status_code == 200
+
+    db.expire_all()
+    consents = db.exec(select(Consent).where(Consent.enrollment_id == enrollment.id)).all()
+    by_purpose = {db.get(Purpose, c.purpose_id).key: c for c in consents}
+    assert set(by_purpose) == {"food", "health"}  # "Decide later" records nothing
+    assert by_purpose["food"].state == "given" and by_purpose["health"].state == "refused"
+    for consent in consents:
+        assert consent.method == "assisted"
+        assert consent.recorded_by == "Maria"
+        assert consent.assisted_by_staff_id == staff.id
+        assert consent.notice_language == "es"
+
+
+def test_going_back_and_answering_again_changes_the_answer_once(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    first = _start(client, "C-1", "en")
+    _answer(client, first, "given")
+    _answer(client, first, "given")  # Back, then the same answer: no second decision
+    page = client.get(first)
+    assert "Answered so far: " in page.text
+    _answer(client, first, "refused")  # changed their mind: the consent is withdrawn
+    db.expire_all()
+    states = [c.state for c in db.exec(select(Consent).order_by(Consent.created_at)).all()]
+    assert states == ["given", "withdrawn"]
+
+
+def test_reference_and_language_are_optional(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    _start(client, "", "none")  # no reference, Prefer not to say
+    enrollment = db.exec(select(Enrollment)).one()
+    assert enrollment.external_ref.startswith("intake-")
+    assert enrollment.preferred_language is None
+
+
+def test_a_taken_reference_is_explained_and_kept(db, org, client):
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    assert org.post("/api/v1/participants", {"external_ref": "C-1"}).status_code == 201
+    page = client.get("/staff/intake")
+    r = client.post(
+        "/staff/intake", data={"external_ref": "C-1", "csrf_token": csrf_from(page.text)}
+    )
+    assert r.status_code == 400
+    assert "Error:" in r.text and "already enrolled" in r.text and 'value="C-1"' in r.text
+
+
+def test_participant_mode_reaches_only_the_clients_steps_until_the_password(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org, name="Maria")
+    staff_log_in(client, staff.email)
+    other = _start(client, "OTHER-1", "en")
+    first = _start(client, "C-200", "en")
+    page = client.get(first)
+    r = client.post(
+        first.rsplit("/consent", 1)[0] + "/handover",
+        data={"step": "1", "csrf_token": csrf_from(page.text)},
+    )
+    assert r.status_code == 303 and r.headers["location"] == first
+    page = client.get(first)
+    assert "Hand the device to the client" not in page.text
+    assert '/staff/intake"' not in page.text and 'action="/staff/logout"' not in page.text
+
+    # Every staff page, and another client's intake, sends the device back to its own steps.
+    for url in ("/staff", "/staff/intake", "/staff/participants/OTHER-1", other):
+        r = client.get(url)
+        assert r.status_code == 303 and r.headers["location"] == "/staff/handover", url
+    r = client.post("/staff/logout", data={"csrf_token": csrf_from(page.text)})
+    assert r.headers["location"] == "/staff/handover"
+    landing = client.get("/staff/handover")
+    finish = landing.headers["location"]
+    assert finish.endswith("/finish")
+
+    # The client answers on their own.
+    _answer(client, first, "given")
+    page = client.get(finish)
+    assert "Give the device back" in page.text and "OTHER-1" not in page.text
+    take_back = finish.rsplit("/", 1)[0] + "/take-back"
+    r = client.post(take_back, data={"password": "guess", "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 400 and "not the password" in r.text
+    assert client.get("/staff").status_code == 303
+    r = client.post(take_back, data={"password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 303
+    assert client.get("/staff").status_code == 200
+    assert db.exec(select(Handover)).first() is None
+    db.expire_all()
+    consent = db.exec(select(Consent)).one()
+    assert consent.method == "assisted" and consent.recorded_by == "Maria"
+
+
+def test_guessing_the_password_in_participant_mode_locks_like_a_login(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    first = _start(client, "C-300", "en")
+    page = client.get(first)
+    base = first.rsplit("/consent", 1)[0]
+    client.post(base + "/handover", data={"step": "1", "csrf_token": csrf_from(page.text)})
+    token = csrf_from(client.get(base + "/finish").text)
+    for _ in range(5):
+        client.post(base + "/take-back", data={"password": "nope", "csrf_token": token})
+    r = client.post(base + "/take-back", data={"password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 400 and "paused until" in r.text
+    assert client.get("/staff").headers["location"] == "/staff/handover"
