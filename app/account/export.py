@@ -26,6 +26,7 @@ from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment, Participant
 from app.participants.service import enrollments_of
 from app.security.models import WebSession
+from app.staff.service import access_log_of
 
 EXPORT_FORMAT = "consent-portal-export/1"
 
@@ -102,6 +103,15 @@ def build_export(session: Session, *, participant: Participant) -> dict[str, Any
             "pin_changed_at": participant.pin_changed_at,
         },
         "sessions": _sessions(session, participant),
+        "staff_access": [
+            {
+                "at": entry.access.at,
+                "action": entry.access.action,
+                "staff_name": entry.staff.name,
+                "organization": entry.organization.slug,
+            }
+            for entry in access_log_of(session, participant_id=participant.id)
+        ],
         "own_context": _own_context(session, participant, pairs),
         "organizations": [
             _organization(enrollment, organization, rows, lookups)

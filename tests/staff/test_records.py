@@ -49,6 +49,12 @@ def test_opening_a_record_is_logged_and_the_participant_sees_who_and_when(db, or
     es = client.get("/access?lang=es")
     assert es.status_code == 200 and '<html lang="es">' in es.text
 
+    # Download my data carries the same log.
+    exported = client.get("/download").json()
+    assert [
+        (a["staff_name"], a["organization"], a["action"]) for a in exported["staff_access"]
+    ] == [("Maria", "northside", "viewed")]
+
 
 def test_access_page_needs_a_participant_and_shows_only_their_own_entries(db, org, client):
     assert client.get("/access").headers["location"].startswith("/login")
