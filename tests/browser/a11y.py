@@ -1,0 +1,76 @@
+"""axe-core in the real browser: the WCAG 2.0–2.2 A and AA rules over the page as it is shown.
+
+axe.min.js comes from the `axe-playwright-python` wheel (pinned in the `test` extra); nothing is
+fetched from the network. It is evaluated through the DevTools protocol, so the page's strict
+CSP (no inline scripts) stays as it is while axe runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@cache
+def axe_source() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The violations axe finds on the page as it is now (after any HTMX swap)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source())
+    results = page.evaluate(
+        "options => axe.run(document, options)",
+        {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    return results["violations"]
+
+
+def describe(where: str, violations: list[dict[str, Any]]) -> list[str]:
+    """One line per violated rule (its id, impact and help), then one per element (its CSS
+    selector and what to fix)."""
+    lines = []
+    for v in violations:
+        lines.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"]:
+            target = " ".join(map(str, node["target"]))
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {target}  {summary}")
+    return lines
+
+
+@dataclass
+class Audit:
+    """Collects every page's violations, so one run reports all of them, then fails."""
+
+    page: Page
+    locale: str
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def check(self, name: str) -> None:
+        where = f"[{self.locale}] {name} ({self.page.url})"
+        lang = self.page.evaluate("document.documentElement.lang")
+        if lang != self.locale:
+            self.problems.append(f"{where}: <html lang> is {lang!r}, not {self.locale!r}")
+        self.problems.extend(describe(where, axe_violations(self.page)))
+        # Reflow (WCAG 1.4.10), which axe does not check: nothing scrolls sideways on a phone.
+        wide = self.page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if wide[0] > wide[1]:
+            self.problems.append(f"{where}: scrolls sideways ({wide[0]} px wide in {wide[1]} px)")
+        self.checked.append(name)
+
+    def assert_clean(self) -> None:
+        assert not self.problems, (
+            "accessibility problems (axe WCAG A/AA rules, reflow):\n" + "\n".join(self.problems)
+        )
