@@ -91,7 +91,9 @@ def retention_words(days: int | None, *, after_collection: bool = False) -> str:
     if days % 365 == 0:
         years = days // 365
         if after_collection:
-            return ngettext("%(num)d year after collection", "%(num)d years after collection", years)
+            return ngettext(
+                "%(num)d year after collection", "%(num)d years after collection", years
+            )
         return ngettext("%(num)d year", "%(num)d years", years)
     if after_collection:
         return ngettext("%(num)d day after collection", "%(num)d days after collection", days)

@@ -18,9 +18,22 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def _extract(target: Path) -> None:
     subprocess.run(
         [
-            sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-            "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output", "--omit-header",
-            "-o", str(target), ".",
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(target),
+            ".",
         ],
         cwd=ROOT,
         check=True,
@@ -57,7 +70,9 @@ def test_every_string_is_translated(locale):
         if not message.id:
             continue
         translated = catalog.get(message.id)
-        strings = translated and (translated.string if isinstance(translated.string, tuple) else (translated.string,))
+        strings = translated and (
+            translated.string if isinstance(translated.string, tuple) else (translated.string,)
+        )
         if not translated or not strings or not all(strings) or translated.fuzzy:
             problems.append(f"missing: {message.id!r}")
             continue
