@@ -12,13 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.admin.service import AdminLockedOut, authenticate_admin, build_dashboard
 from app.db import SessionDep
-from app.i18n import format_datetime
-from app.i18n import gettext as _
 from app.organizations.models import NetworkAdmin
-from app.security.sessions import end_session, start_session
-from app.web.cookies import queue_cookie
-from app.web.deps import SESSION_COOKIE, LoginRequired, WebContextDep, web_context
+from app.web.deps import LoginRequired, WebContextDep, web_context
 from app.web.forms import FormErrors, safe_next
+from app.web.login import email_password_login, sign_out
 from app.web.templating import render
 from app.webhooks.service import redeliver_event
 
@@ -36,16 +33,6 @@ async def require_admin(request: Request, ctx: WebContextDep, db: SessionDep) ->
 
 
 CurrentAdmin = Annotated[NetworkAdmin, Depends(require_admin)]
-
-
-def _set_session_cookie(request: Request, ctx: WebContextDep, token: str, **kw: int) -> None:
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        SESSION_COOKIE,
-        token,
-        secure=ctx.settings.production,
-        **kw,
-    )
 
 
 # --- log in and out --------------------------------------------------------------------------
@@ -75,55 +62,25 @@ async def login_submit(
     password: str = Form(""),
     next: str = Form("/admin"),
 ) -> Response:
-    errors = FormErrors()
-    locked_until = None
-    if not email.strip():
-        errors.add("email", _("Enter your email address."))
-    if not password:
-        errors.add("password", _("Enter your password."))
-    if not errors:
-        try:
-            admin = authenticate_admin(db, email=email[:254], password=password[:200])
-        except AdminLockedOut as locked:
-            admin = None
-            locked_until = locked.until
-            errors.add(
-                "password",
-                _(
-                    "Too many wrong passwords. Logging in with this email is paused until "
-                    "%(time)s.",
-                    time=format_datetime(locked.until, "short"),
-                ),
-            )
-        else:
-            if admin is None:
-                errors.add("password", _("The email or password is not right."))
-        if admin is not None:
-            if ctx.session_token:
-                end_session(db, ctx.session_token)  # a fresh token at login: no fixation
-            token = start_session(db, kind="admin", admin_id=admin.id)
-            db.commit()
-            _set_session_cookie(request, ctx, token)
-            return RedirectResponse(safe_next(next, "/admin"), status_code=303)
-    return render(
+    return email_password_login(
         request,
-        "admin/login.html",
-        {
-            "errors": errors,
-            "email": email[:254],
-            "next": safe_next(next, "/admin"),
-            "locked_until": locked_until,
-        },
-        status_code=429 if locked_until else 400,
+        ctx,
+        db,
+        email=email,
+        password=password,
+        next=next,
+        authenticate=authenticate_admin,
+        locked_out=AdminLockedOut,
+        kind="admin",
+        account_id_field="admin_id",
+        template="admin/login.html",
+        home="/admin",
     )
 
 
 @router.post("/logout")
 async def logout(request: Request, ctx: WebContextDep, db: SessionDep) -> Response:
-    if ctx.session_token:
-        end_session(db, ctx.session_token)
-        db.commit()
-    _set_session_cookie(request, ctx, "", max_age=0)
+    sign_out(request, ctx, db)
     return RedirectResponse("/admin/login?logged_out=1", status_code=303)
 
 

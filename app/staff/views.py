@@ -12,12 +12,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import SessionDep, utcnow
-from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.organizations.models import Staff
 from app.participants.models import Enrollment
 from app.participants.service import CLAIM_CODE_VALID, claim_url
-from app.security.sessions import end_session, start_session
 from app.staff.deps import CurrentStaff, staff_organization
 from app.staff.intake import router as intake_router
 from app.staff.qr import qr_svg
@@ -33,30 +31,19 @@ from app.staff.service import (
     log_access,
     participants_of,
 )
-from app.web.cookies import queue_cookie
 from app.web.deps import (
-    SESSION_COOKIE,
     CurrentParticipant,
     WebContextDep,
     not_found,
     web_context,
 )
 from app.web.forms import FormErrors, safe_next
+from app.web.login import email_password_login, sign_out
 from app.web.templating import render
 
 # No prefix: the participant's own "Who looked at your record" page (/access) lives here too.
 router = APIRouter(dependencies=[Depends(web_context)])
 router.include_router(intake_router)
-
-
-def set_session_cookie(request: Request, ctx: WebContextDep, token: str, **kw: int) -> None:
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        SESSION_COOKIE,
-        token,
-        secure=ctx.settings.production,
-        **kw,
-    )
 
 
 # --- log in and out --------------------------------------------------------------------------
@@ -86,46 +73,19 @@ async def login_submit(
     password: str = Form(""),
     next: str = Form("/staff"),
 ) -> Response:
-    errors = FormErrors()
-    locked_until = None
-    if not email.strip():
-        errors.add("email", _("Enter your email address."))
-    if not password:
-        errors.add("password", _("Enter your password."))
-    if not errors:
-        try:
-            staff = authenticate_staff(db, email=email[:254], password=password[:200])
-        except StaffLockedOut as locked:
-            staff = None
-            locked_until = locked.until
-            errors.add(
-                "password",
-                _(
-                    "Too many wrong passwords. Logging in with this email is paused until "
-                    "%(time)s.",
-                    time=format_datetime(locked.until, "short"),
-                ),
-            )
-        else:
-            if staff is None:
-                errors.add("password", _("The email or password is not right."))
-        if staff is not None:
-            if ctx.session_token:
-                end_session(db, ctx.session_token)  # a fresh token at login: no fixation
-            token = start_session(db, kind="staff", staff_id=staff.id)
-            db.commit()
-            set_session_cookie(request, ctx, token)
-            return RedirectResponse(safe_next(next, "/staff"), status_code=303)
-    return render(
+    return email_password_login(
         request,
-        "staff/login.html",
-        {
-            "errors": errors,
-            "email": email[:254],
-            "next": safe_next(next, "/staff"),
-            "locked_until": locked_until,
-        },
-        status_code=429 if locked_until else 400,
+        ctx,
+        db,
+        email=email,
+        password=password,
+        next=next,
+        authenticate=authenticate_staff,
+        locked_out=StaffLockedOut,
+        kind="staff",
+        account_id_field="staff_id",
+        template="staff/login.html",
+        home="/staff",
     )
 
 
@@ -135,10 +95,7 @@ async def logout(
 ) -> Response:
     # CurrentStaff: a device in participant mode cannot log the staff member out (and leave
     # the client on a login page); the staff member takes the device back first.
-    if ctx.session_token:
-        end_session(db, ctx.session_token)
-        db.commit()
-    set_session_cookie(request, ctx, "", max_age=0)
+    sign_out(request, ctx, db)
     return RedirectResponse("/staff/login?logged_out=1", status_code=303)
 
 
