@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache, lru_cache
 
 from babel import Locale, dates, numbers
-from babel.core import negotiate_locale
+from babel.core import UnknownLocaleError, negotiate_locale
 from babel.support import LazyProxy, Translations
 
 from app.config import ROOT
@@ -22,6 +22,9 @@ DEFAULT_LOCALE = "en"
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "es")
 # Each language named in itself, for the picker.
 LOCALE_NAMES = {"en": "English", "es": "Español"}
+# Babel (CLDR) has no data for Hmong in the Latin (RPA) script that Hmong families in the US
+# read, so dates and numbers on Hmong pages follow English conventions.
+FORMATTING_LOCALE = {"hmn": "en"}
 
 _current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 
@@ -39,6 +42,12 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current_locale.get()
+
+
+def formatting_locale() -> str:
+    """The CLDR locale for dates and numbers in the current language."""
+    locale = _current_locale.get()
+    return FORMATTING_LOCALE.get(locale, locale)
 
 
 def gettext(message: str, **variables: object) -> str:
@@ -88,15 +97,15 @@ def pick_text(texts: dict[str, str] | None) -> tuple[str, str | None]:
 
 def language_name(code: str) -> str:
     try:
-        return Locale.parse(code.replace("-", "_")).get_display_name(get_locale()) or code
-    except (ValueError, TypeError):
-        return code
+        return Locale.parse(code.replace("-", "_")).get_display_name(formatting_locale()) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return LOCALE_NAMES.get(code, code)
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
-    return _format_date(value, format, get_locale())
+    return _format_date(value, format, formatting_locale())
 
 
 @lru_cache(maxsize=8192)
@@ -108,8 +117,8 @@ def _format_date(value: date | datetime, format: str, locale: str) -> str:
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
-    return dates.format_datetime(value, format=format, locale=get_locale())
+    return dates.format_datetime(value, format=format, locale=formatting_locale())
 
 
 def format_number(value: int | float) -> str:
-    return numbers.format_decimal(value, locale=get_locale())
+    return numbers.format_decimal(value, locale=formatting_locale())

@@ -117,7 +117,7 @@ def time_tag(value: datetime) -> Markup:
     """A time of day the server can only state in UTC; portal.js rewrites it into the
     phone's own time zone (`data-local-time`)."""
     utc = value.astimezone(UTC)
-    text = dates.format_time(utc, format="short", tzinfo=UTC, locale=i18n.get_locale())
+    text = dates.format_time(utc, format="short", tzinfo=UTC, locale=i18n.formatting_locale())
     return Markup('<time datetime="{}" data-local-time>{} UTC</time>').format(
         utc.isoformat(timespec="seconds"), text
     )
