@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYBABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header
 
-.PHONY: run test install install-test translations extract-messages update-catalogs lint format bench clean
+.PHONY: run test install install-test translations extract-messages update-catalogs add-locale lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ extract-messages: install
 
 update-catalogs: extract-messages
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --omit-header
+
+# A new language: one command, then translate locales/$(LOCALE)/LC_MESSAGES/messages.po.
+add-locale: install
+	@test -n "$(LOCALE)" || { echo "usage: make add-locale LOCALE=so"; exit 2; }
+	$(BIN)/python -m app.i18n.add_locale $(LOCALE)
 
 lint: install-test
 	$(BIN)/ruff check app tests bench

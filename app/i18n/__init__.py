@@ -19,9 +19,26 @@ from app.config import ROOT
 
 LOCALES_DIR = ROOT / "locales"
 DEFAULT_LOCALE = "en"
-SUPPORTED_LOCALES: tuple[str, ...] = ("en", "es")
+# Names CLDR doesn't know, as the language calls itself.
+_OWN_NAMES = {"hmn": "Hmoob"}
+
+
+def _discover_locales() -> tuple[str, ...]:
+    """English, then every language with a catalogue: adding a language is one .po file."""
+    found = sorted(p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
+    return (DEFAULT_LOCALE, *(code for code in found if code != DEFAULT_LOCALE))
+
+
+def _own_name(code: str) -> str:
+    if code in _OWN_NAMES:
+        return _OWN_NAMES[code]
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+SUPPORTED_LOCALES: tuple[str, ...] = _discover_locales()
 # Each language named in itself, for the picker.
-LOCALE_NAMES = {"en": "English", "es": "Español"}
+LOCALE_NAMES = {code: _own_name(code) for code in SUPPORTED_LOCALES}
 # Babel (CLDR) has no data for Hmong in the Latin (RPA) script that Hmong families in the US
 # read, so dates and numbers on Hmong pages follow English conventions.
 FORMATTING_LOCALE = {"hmn": "en"}
