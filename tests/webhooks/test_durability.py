@@ -118,8 +118,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing(engine, db, workers):
         receiver.always("/hook", Reply(delay=0.03))
         secret, event_ids = _queue_events(db, receiver.url("/hook"), 300)
         group = workers(
-            PORTAL_WEBHOOK_LEASE_SECONDS="1.5",
-            PORTAL_WEBHOOK_TIMEOUT_SECONDS="1",
+            # A timeout generous enough for a loaded CI machine: a delivery that timed out
+            # twice would wait 5 minutes for its next retry and the test would time out.
+            PORTAL_WEBHOOK_LEASE_SECONDS="4",
+            PORTAL_WEBHOOK_TIMEOUT_SECONDS="3",
             PORTAL_WEBHOOK_CONCURRENCY="4",
             PORTAL_WEBHOOK_POLL_SECONDS="0.1",
         )
