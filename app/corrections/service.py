@@ -34,7 +34,7 @@ from app.corrections.statements import statements_about
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.models import Event
-from app.events.service import record_event, record_for_holder_and_recipients
+from app.events.service import record_for_holder_and_recipients
 from app.holdings.models import Holding
 from app.i18n import format_number
 from app.i18n import gettext as _
@@ -250,14 +250,12 @@ def request_correction(
         created_at=now,
     )
     session.add(correction)
-    event = record_event(
+    event = record_for_holder_and_recipients(
         session,
-        enrollment_id=own.enrollment.id,
-        organization_id=own.organization.id or 0,
         type="correction.requested",
+        enrollment=own.enrollment,
+        holder=own.organization,
         data={
-            "organization": own.organization.slug,
-            "participant": {"external_ref": own.enrollment.external_ref},
             "holding": holding_payload(own.holding, own.purpose),
             "correction": correction_payload(correction),
             "statements": statements_about(
@@ -493,14 +491,12 @@ def request_deletion(
         created_at=now,
     )
     session.add(request)
-    event = record_event(
+    event = record_for_holder_and_recipients(
         session,
-        enrollment_id=own.enrollment.id,
-        organization_id=own.organization.id or 0,
         type="deletion.requested",
+        enrollment=own.enrollment,
+        holder=own.organization,
         data={
-            "organization": own.organization.slug,
-            "participant": {"external_ref": own.enrollment.external_ref},
             "holding": holding_payload(own.holding, own.purpose),
             "deletion_request": {"id": request.id, "requested_at": now.isoformat()},
         },

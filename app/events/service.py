@@ -113,10 +113,11 @@ def record_for_holder_and_recipients(
     type: str,
     enrollment: Enrollment,
     holder: Organization,
-    recipients: Iterable[Organization],
     data: dict[str, Any],
+    recipients: Iterable[Organization] = (),
     holder_extra: dict[str, Any] | None = None,
     base_url: str = "",
+    ack_days: int = DEFAULT_ACK_DAYS,
     now: datetime | None = None,
 ) -> Event:
     """The holder's event, then one event per network organization that received the data
@@ -136,6 +137,7 @@ def record_for_holder_and_recipients(
             **(holder_extra or {}),
         },
         base_url=base_url,
+        ack_days=ack_days,
         now=now,
     )
     for recipient in recipients:
@@ -152,6 +154,7 @@ def record_for_holder_and_recipients(
                 **data,
             },
             base_url=base_url,
+            ack_days=ack_days,
             now=now,
         )
     return holder_event
