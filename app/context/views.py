@@ -88,14 +88,16 @@ async def new_form(request: Request, participant: CurrentParticipant, db: Sessio
     return _form(request, db, participant, None, {"shared_with": []}, FormErrors())
 
 
-@router.post("/context/new", response_class=HTMLResponse)
-async def new_send(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+async def _save(
+    request: Request, db: SessionDep, participant: Participant, note: ContextNote | None
+) -> Response:
+    """Create (note None) or change a note from the posted form; errors keep the answers."""
     values = await _posted(request)
     try:
         note = save_note(
             db,
             participant=participant,
-            note=None,
+            note=note,
             base_url=request.app.state.settings.base_url,
             **values,
         )
@@ -103,9 +105,14 @@ async def new_send(request: Request, participant: CurrentParticipant, db: Sessio
         db.rollback()
         errors = FormErrors()
         errors.add(exc.field, exc.message)
-        return _form(request, db, participant, None, values, errors, 400)
+        return _form(request, db, participant, note, values, errors, 400)
     db.commit()
     return RedirectResponse(f"/context?saved={note.id}#note-{note.id}", status_code=303)
+
+
+@router.post("/context/new", response_class=HTMLResponse)
+async def new_send(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+    return await _save(request, db, participant, None)
 
 
 @router.get("/context/{note_id}/edit", response_class=HTMLResponse)
@@ -121,23 +128,7 @@ async def edit_form(
 async def edit_send(
     request: Request, note_id: str, participant: CurrentParticipant, db: SessionDep
 ) -> Response:
-    note = _note_or_404(db, participant, note_id)
-    values = await _posted(request)
-    try:
-        save_note(
-            db,
-            participant=participant,
-            note=note,
-            base_url=request.app.state.settings.base_url,
-            **values,
-        )
-    except FormError as exc:
-        db.rollback()
-        errors = FormErrors()
-        errors.add(exc.field, exc.message)
-        return _form(request, db, participant, note, values, errors, 400)
-    db.commit()
-    return RedirectResponse(f"/context?saved={note.id}#note-{note.id}", status_code=303)
+    return await _save(request, db, participant, _note_or_404(db, participant, note_id))
 
 
 @router.get("/context/{note_id}/withdraw", response_class=HTMLResponse)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from app.consent.models import Consent
 from app.consent.service import effective_state, latest_consents
 from app.corrections.service import HoldingRecord, holding_records
+from app.corrections.service import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding
 from app.organizations.models import Organization, Purpose
@@ -159,15 +160,7 @@ def build_home(session: Session, participant_id: str) -> HomePage:
 
 
 def own_holding(session: Session, *, participant_id: str, holding_id: str) -> HoldingView | None:
-    """One of the participant's own current holdings; another person's is simply not found."""
-    row = session.exec(
-        select(Holding, Purpose)
-        .join(Enrollment, Enrollment.id == Holding.enrollment_id)  # type: ignore[arg-type]
-        .join(Purpose, Purpose.id == Holding.purpose_id)  # type: ignore[arg-type]
-        .where(
-            Holding.id == holding_id,
-            Enrollment.participant_id == participant_id,
-            Holding.deleted_at.is_(None),  # type: ignore[union-attr]
-        )
-    ).first()
-    return HoldingView(row[0], row[1]) if row else None
+    """One of the participant's own current holdings, as the home page shows it; another
+    person's is simply not found (the same lookup the correction pages use)."""
+    own = find_own_holding(session, participant_id=participant_id, holding_id=holding_id)
+    return HoldingView(own.holding, own.purpose) if own else None
