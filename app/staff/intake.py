@@ -46,7 +46,8 @@ from app.staff.service import (
     start_intake,
     take_back,
 )
-from app.web.deps import WebContextDep, not_found, web_context
+from app.web.cookies import queue_cookie
+from app.web.deps import STAFF_LANG_COOKIE, WebContextDep, not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 
@@ -205,6 +206,7 @@ async def language_submit(
     request: Request,
     staff: CurrentStaff,
     db: SessionDep,
+    ctx: WebContextDep,
     external_ref: str = Form(""),
     language: str = Form(""),
 ) -> Response:
@@ -224,7 +226,14 @@ async def language_submit(
         return _reference_again(
             request, staff, db, external_ref, _reference_error(external_ref, staff, db)
         )
-    # ?lang= switches the pages to the client's language for the rest of the visit.
+    # ?lang= switches the pages to the client's language for the rest of the visit; the case
+    # manager's own language is remembered so that leaving the intake switches back to it.
+    queue_cookie(
+        request.scope.setdefault("state", {}),
+        STAFF_LANG_COOKIE,
+        ctx.locale,
+        secure=ctx.settings.production,
+    )
     target = f"/staff/intake/{enrollment.id}/start" + (f"?lang={chosen}" if chosen else "")
     return RedirectResponse(target, status_code=303)
 

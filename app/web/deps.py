@@ -25,6 +25,8 @@ from app.web.cookies import queue_cookie
 SESSION_COOKIE = "portal_session"
 VISITOR_COOKIE = "portal_visitor"
 LANG_COOKIE = "portal_lang"
+# The case manager's own language while an intake shows the pages in the client's.
+STAFF_LANG_COOKIE = "portal_staff_lang"
 
 
 class LoginRequired(Exception):
@@ -148,6 +150,15 @@ def _choose_locale(request: Request, ctx: WebContext, db: SessionDep) -> str:
     if ctx.participant is not None and ctx.participant.preferred_language in i18n.SUPPORTED_LOCALES:
         return ctx.participant.preferred_language
     return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def staff_home_url(request: Request, locale: str) -> str:
+    """Where a case manager goes when they leave an intake: the staff home, back in their own
+    language when the intake switched the pages to the client's."""
+    own = request.cookies.get(STAFF_LANG_COOKIE)
+    if own in i18n.SUPPORTED_LOCALES and own != locale:
+        return f"/staff?lang={own}"
+    return "/staff"
 
 
 WebContextDep = Annotated[WebContext, Depends(web_context)]

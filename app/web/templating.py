@@ -16,6 +16,7 @@ from markupsafe import Markup
 from app import i18n
 from app.config import ROOT
 from app.web import labels
+from app.web.deps import staff_home_url
 
 STATIC_DIR = ROOT / "app" / "static"
 
@@ -63,6 +64,7 @@ def make_environment() -> Environment:
         method_words=labels.method_words,
         retention_words=labels.retention_words,
         time_tag=time_tag,
+        staff_home_url=staff_home_url,
     )
     return env
 

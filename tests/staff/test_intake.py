@@ -177,3 +177,25 @@ def test_guessing_the_password_in_participant_mode_locks_like_a_login(db, org, c
     r = client.post(base + "/take-back", data={"password": PASSWORD, "csrf_token": token})
     assert r.status_code == 400 and "paused until" in r.text
     assert client.get("/staff").headers["location"] == "/staff/handover"
+
+
+def test_leaving_the_intake_returns_the_case_manager_to_their_own_language(db, org, client):
+    _plan(org)
+    staff = make_staff(db, org, name="Maria")
+    staff_log_in(client, staff.email)
+    assert '<html lang="en">' in client.get("/staff").text
+    first = _start(client, "C-101", "es")
+    url = first
+    for _step in range(3):
+        url = _answer(client, url, "later").headers["location"]
+    finish = client.get(url)
+    assert '<html lang="es">' in finish.text  # the client read the answers in Spanish
+    leave = re.search(r'<a class="button secondary" href="([^"]+)">', finish.text)
+    assert leave and leave.group(1) == "/staff?lang=en"
+    assert '<html lang="en">' in client.get(leave.group(1)).text
+    # From then on the staff pages stay in English, and a later intake in English needs no switch.
+    assert '<html lang="en">' in client.get("/staff/intake").text
+    _start(client, "C-102", "en")
+    enrollment = db.exec(select(Enrollment).where(Enrollment.external_ref == "C-102")).one()
+    finish = client.get(f"/staff/intake/{enrollment.id}/finish")
+    assert 'href="/staff">' in finish.text
