@@ -7,10 +7,14 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# No inline script or style anywhere: HTMX is configured by a <meta> tag, our own JS is a file.
+from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
+
+# No inline script anywhere: HTMX is configured by a <meta> tag, our own JS is a file. The one
+# inline style is our stylesheet, allowed by its hash alone (app/web/stylesheet.py says why).
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    f"default-src 'none'; script-src 'self'; style-src 'self' {STYLESHEET_CSP_SOURCE}; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 # /docs loads Swagger UI's bundle and an inline starter, so it gets its own, looser policy.
 DOCS_CSP = (

@@ -17,6 +17,7 @@ from app import i18n
 from app.config import ROOT
 from app.web import labels
 from app.web.deps import staff_home_url
+from app.web.stylesheet import STYLESHEET
 
 STATIC_DIR = ROOT / "app" / "static"
 
@@ -65,6 +66,7 @@ def make_environment() -> Environment:
         retention_words=labels.retention_words,
         time_tag=time_tag,
         staff_home_url=staff_home_url,
+        stylesheet=STYLESHEET,
     )
     return env
 
