@@ -182,3 +182,24 @@ def test_request_a_correction_by_keyboard(
     holding = phone.locator("li.holding", has_text="Phone number")
     expect(holding.get_by_role("status")).to_contain_text("Your request was sent")
     expect(holding.get_by_text("Correction requested")).to_be_visible()
+
+
+def test_show_a_sensitive_value_by_keyboard(
+    live_server: Any, phone: Page, db: Any, northside: Org
+) -> None:
+    """Show swaps the value in place (HTMX) and moves focus to it, so a screen reader reads it
+    out at once; nothing else on the page moves."""
+    maria = enroll_and_claim(db, northside, external_ref="N-1", username="maria")
+    hold(northside, "N-1", "hiv", label="HIV status", category="health", value="Positive")
+    _logged_in(phone, live_server.url, maria.username)
+    holding = phone.locator("li.holding", has_text="HIV status")
+    expect(holding).not_to_contain_text("Positive")
+    url = phone.url
+
+    tab_to(phone, holding.get_by_role("button", name="Show"))
+    phone.keyboard.press("Enter")
+    value = holding.locator(".value")
+    expect(value).to_contain_text("Positive")
+    expect(value).to_be_focused()
+    assert phone.url == url  # swapped in place, no page load
+    tab_to(phone, holding.get_by_role("link", name="Hide"))
