@@ -24,7 +24,8 @@ RUN pip install --no-cache-dir -e . \
 USER portal
 EXPOSE 8000
 
-# DATABASE_URL (PostgreSQL) and PORTAL_SECRET_KEY come from the environment.
+# DATABASE_URL (PostgreSQL), PORTAL_SECRET_KEY and PORTAL_FIELD_KEYS come from the environment
+# (README.md, "Running in production"); the portal refuses to start without them.
 # Migrate once, then serve with several workers; the webhook worker runs as its own process
 # (`docker run ... consent-portal worker`), so web processes stay stateless.
 CMD ["sh", "-c", "consent-portal migrate && exec uvicorn app.asgi:app --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY:-4} --proxy-headers --forwarded-allow-ips='*'"]

@@ -135,6 +135,56 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
+    """After a rotation (a new key first in PORTAL_FIELD_KEYS, the old ones after it): move
+    every encrypted value to the new key, so the old keys can be removed."""
+    from sqlmodel import SQLModel
+
+    import app.models  # noqa: F401 - registers every table on the metadata
+    from app.db import make_engine
+    from app.security.fields import (
+        FieldDecryptionError,
+        encrypted_columns,
+        field_keys,
+        reencrypt_column,
+    )
+
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return 1
+    keys = field_keys()
+    engine = make_engine(get_settings().database_url)
+    totals = {"reencrypted": 0, "already_current": 0, "changed_meanwhile": 0}
+    try:
+        with engine.connect() as connection:
+            for table, column_name, associated in encrypted_columns(SQLModel.metadata):
+                count = reencrypt_column(
+                    connection,
+                    table,
+                    column_name,
+                    associated,
+                    keys=keys,
+                    batch_size=args.batch_size,
+                )
+                line = (
+                    f"{associated}: {count.reencrypted} re-encrypted, "
+                    f"{count.already_current} already under {keys.current_id!r}"
+                )
+                if count.changed_meanwhile:
+                    line += f", {count.changed_meanwhile} changed while running (run it again)"
+                print(line)
+                totals["reencrypted"] += count.reencrypted
+                totals["already_current"] += count.already_current
+                totals["changed_meanwhile"] += count.changed_meanwhile
+    except FieldDecryptionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(json.dumps({"key_id": keys.current_id, **totals}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="consent-portal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser("verify", help="check every participant's hash chain").set_defaults(
         func=cmd_ledger_verify
     )
+
+    keys = sub.add_parser("keys", help="field encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    reencrypt = keys.add_parser(
+        "reencrypt", help="re-encrypt every encrypted value with the first PORTAL_FIELD_KEYS key"
+    )
+    reencrypt.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    reencrypt.set_defaults(func=cmd_keys_reencrypt)
     return parser
 
 

@@ -1,16 +1,23 @@
 """Settings from the environment.
 
 Production refuses to start with a missing or placeholder secret key: a portal that signs
-CSRF tokens and webhook payloads with a guessable key protects nobody.
+CSRF tokens and webhook payloads with a guessable key protects nobody. It refuses, too, to
+start without its own field encryption keys (`PORTAL_FIELD_KEYS`), which encrypt
+participants' values at rest (app/security/fields.py).
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +38,17 @@ class ConfigError(RuntimeError):
     """The environment does not describe a portal that is safe to start."""
 
 
+# A field encryption key: its id (stored beside every value it encrypts) and 32 random bytes.
+FieldKey = tuple[str, bytes]
+FIELD_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+FIELD_KEY_BYTES = 32
+DEVELOPMENT_FIELD_KEY_ID = "dev"
+GENERATE_FIELD_KEY = (
+    'python -c \'import base64, os, time; print(time.strftime("k%Y%m%d:") '
+    "+ base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -47,6 +65,8 @@ class Settings:
     webhook_lease_seconds: float = 60.0
     webhook_poll_seconds: float = 0.25
     webhook_concurrency: int = 32
+    # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
+    field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
 
     @property
     def production(self) -> bool:
@@ -80,7 +100,60 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         argon2_memory_kib=int(env_vars.get("PORTAL_ARGON2_MEMORY_KIB", "65536")),
         argon2_time_cost=int(env_vars.get("PORTAL_ARGON2_TIME_COST", "3")),
         **_webhook_settings(env_vars),
+        field_keys=_field_keys(env_vars.get("PORTAL_FIELD_KEYS", ""), env=env, secret=secret),
     )
+
+
+def _field_keys(value: str, *, env: str, secret: str) -> tuple[FieldKey, ...]:
+    if not value.strip():
+        if env == "production":
+            raise ConfigError(
+                "PORTAL_FIELD_KEYS is missing; production encrypts participants' values with "
+                "it. Set it to KEY_ID:BASE64_KEY (32 random bytes); make one with "
+                f"{GENERATE_FIELD_KEY}"
+            )
+        return (development_field_key(secret),)
+    return parse_field_keys(value)
+
+
+def parse_field_keys(value: str) -> tuple[FieldKey, ...]:
+    """`kid:base64,kid:base64,...`: the first encrypts new values, all of them decrypt."""
+    keys: list[FieldKey] = []
+    for item in value.split(","):
+        kid, sep, encoded = item.strip().partition(":")
+        if not sep or not FIELD_KEY_ID.match(kid):
+            raise ConfigError(
+                "PORTAL_FIELD_KEYS must be a comma-separated list of KEY_ID:BASE64_KEY, with "
+                "key ids of letters, digits, '-' or '_'; make a key with "
+                f"{GENERATE_FIELD_KEY}"
+            )
+        try:
+            # Either base64 alphabet, strictly: a stray character is a mistake, not noise.
+            standard = encoded.strip().replace("-", "+").replace("_", "/")
+            key = base64.b64decode(standard.encode("ascii"), validate=True)
+        except ValueError:  # binascii.Error, or a character outside ASCII
+            key = b""
+        if len(key) != FIELD_KEY_BYTES:
+            raise ConfigError(
+                f"PORTAL_FIELD_KEYS: key {kid!r} is not {FIELD_KEY_BYTES} bytes of base64; "
+                f"make one with {GENERATE_FIELD_KEY}"
+            )
+        if any(kid == known for known, _key in keys):
+            raise ConfigError(f"PORTAL_FIELD_KEYS names key {kid!r} twice")
+        keys.append((kid, key))
+    return tuple(keys)
+
+
+def development_field_key(secret: str) -> FieldKey:
+    """Development and tests: a key derived from the secret key, so a development database
+    stays readable across restarts without one more setting."""
+    key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=FIELD_KEY_BYTES,
+        salt=b"consent-portal",
+        info=b"field encryption at rest (development)",
+    ).derive(secret.encode())
+    return (DEVELOPMENT_FIELD_KEY_ID, key)
 
 
 def _webhook_settings(env_vars: Mapping[str, str]) -> dict[str, float | int]:

@@ -1,10 +1,23 @@
-"""The Alembic migrations produce exactly the models (the equivalent of `alembic check`)."""
+"""The Alembic migrations produce exactly the models (the equivalent of `alembic check`), and
+the migrations that rewrite data do it right."""
 
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlmodel import SQLModel
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
 
+from app.corrections.models import Statement
+from app.db import make_engine
+from app.events.models import Event
+from app.events.service import GENESIS, chain_hash, data_digest, verify_ledger
+from app.holdings.models import Holding
 from app.migrate import alembic_config
 
 
@@ -29,3 +42,208 @@ def test_migration_files_are_named_date_rev_slug(settings):
         name = revision.path.rsplit("/", 1)[-1]
         date, rev, *_slug = name.split("_")
         assert len(date) == 8 and date.isdigit() and rev == revision.revision, name
+
+
+# --- field encryption at rest (f001) --------------------------------------------------------
+
+ENCRYPTED_BY_F001 = {
+    ("holding", "value"): "612-555-0100 " + "é" * 9987,  # as long as a value may be
+    ("correction", "current_value"): "612-555-0100",
+    ("correction", "requested_value"): "612-555-0199",
+    ("correction", "reason"): "I moved in June.",
+    ("correction", "resolution_reason"): "We called the old number.",
+    ("correction", "corrected_value"): "612-555-0198",
+    ("statement", "text"): "That number was cut off.",
+    ("context_note", "text"): "Finish my GED.",
+    ("event", "ack_note"): "Deleted 612-555-0100 from our files.",
+}
+EVENT_DATA = {"organization": "northside", "requested_value": "612-555-0199", "n": 1}
+
+
+@pytest.fixture
+def walk_url(engine, settings, tmp_path):
+    """A database of its own to walk the migrations in: a file on SQLite, a schema of its own
+    on PostgreSQL (the test database stays at head)."""
+    if engine.dialect.name != "postgresql":
+        yield f"sqlite:///{tmp_path / 'walk.db'}"
+        return
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS migration_walk CASCADE"))
+        conn.execute(text("CREATE SCHEMA migration_walk"))
+    separator = "&" if "?" in settings.database_url else "?"
+    yield f"{settings.database_url}{separator}options=-csearch_path%3Dmigration_walk"
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA migration_walk CASCADE"))
+
+
+def _insert(conn, table_name, **row):
+    def column_type(value):
+        if isinstance(value, dict | list):
+            return sa.JSON()
+        return sa.DateTime() if isinstance(value, datetime) else None
+
+    table = sa.table(table_name, *(sa.column(k, column_type(v)) for k, v in row.items()))
+    conn.execute(sa.insert(table).values(**row))
+
+
+def _rows_before_encryption(conn):
+    """One row of each table with encrypted columns, written as s001 would have: plaintext."""
+    at = datetime(2026, 11, 1, 12, 0)  # naive UTC, as stored
+    plain = ENCRYPTED_BY_F001
+    _insert(conn, "organization", id=1, slug="northside", name="Northside", created_at=at)
+    _insert(
+        conn,
+        "participant",
+        id="acct_1",
+        username="maria",
+        pin_hash="!",
+        created_at=at,
+        pin_changed_at=at,
+    )
+    _insert(
+        conn,
+        "enrollment",
+        id="ptp_1",
+        organization_id=1,
+        external_ref="N-1",
+        participant_id="acct_1",
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "purpose",
+        id=1,
+        organization_id=1,
+        key="housing",
+        title={"en": "Housing"},
+        description={},
+        basis="consent",
+        categories=[],
+        recipients=[],
+        refusal_consequence={},
+        legal_recipients={},
+        sensitive=False,
+        consent_valid_days=365,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    _insert(
+        conn,
+        "holding",
+        id="hld_1",
+        enrollment_id="ptp_1",
+        field_key="phone",
+        label="Phone",
+        category="contact",
+        value=plain["holding", "value"],
+        purpose_id=1,
+        sensitive=False,
+        created_at=at,
+        updated_at=at,
+    )
+    _insert(
+        conn,
+        "correction",
+        id="cor_1",
+        holding_id="hld_1",
+        enrollment_id="ptp_1",
+        field_key="phone",
+        label="Phone",
+        status="denied",
+        due_by=at,
+        tell_recipients=[],
+        created_at=at,
+        **{column: value for (table, column), value in plain.items() if table == "correction"},
+    )
+    _insert(
+        conn,
+        "statement",
+        id="stm_1",
+        holding_id="hld_1",
+        enrollment_id="ptp_1",
+        correction_id="cor_1",
+        text=plain["statement", "text"],
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "context_note",
+        id="ctx_1",
+        participant_id="acct_1",
+        kind="goal",
+        text=plain["context_note", "text"],
+        shared_with=["ptp_1"],
+        created_at=at,
+        updated_at=at,
+    )
+    # A real link of the ledger: its digest and hash as record_event computes them.
+    event = Event(
+        id="evt_1",
+        enrollment_id="ptp_1",
+        seq=1,
+        organization_id=1,
+        type="correction.requested",
+        role="holder",
+        data=EVENT_DATA,
+        data_digest=data_digest(EVENT_DATA),
+        prev_hash=GENESIS,
+        hash="",
+        created_at=at.replace(tzinfo=UTC),
+    )
+    event.hash = chain_hash(event)
+    _insert(
+        conn,
+        "event",
+        id=event.id,
+        enrollment_id="ptp_1",
+        seq=1,
+        organization_id=1,
+        type=event.type,
+        role="holder",
+        data=EVENT_DATA,
+        data_digest=event.data_digest,
+        prev_hash=GENESIS,
+        hash=event.hash,
+        created_at=at,
+        ack_note=plain["event", "ack_note"],
+    )
+
+
+def _stored(engine, table, column):
+    with engine.connect() as conn:
+        return conn.execute(text(f'SELECT "{column}" FROM "{table}"')).scalar_one()
+
+
+def test_the_encryption_migration_encrypts_existing_values_and_downgrading_decrypts(walk_url):
+    config = alembic_config(walk_url)
+    command.upgrade(config, "s001")
+    walk = make_engine(walk_url)
+    try:
+        with walk.begin() as conn:
+            _rows_before_encryption(conn)
+
+        command.upgrade(config, "f001")
+        for (table, column), plaintext in ENCRYPTED_BY_F001.items():
+            stored = _stored(walk, table, column)
+            assert stored.startswith("enc1:dev:"), (table, column)
+            assert plaintext[:12] not in stored
+        stored_data = _stored(walk, "event", "data")
+        assert stored_data.startswith("enc1:dev:") and "612-555-0199" not in stored_data
+        # Read through the models: the values, and a ledger that still proves itself.
+        with Session(walk) as session:
+            holding = session.get(Holding, "hld_1")
+            assert holding.value == ENCRYPTED_BY_F001["holding", "value"]
+            assert session.get(Statement, "stm_1").text == "That number was cut off."
+            event = session.get(Event, "evt_1")
+            assert event.data == EVENT_DATA
+            assert event.ack_note == ENCRYPTED_BY_F001["event", "ack_note"]
+            assert verify_ledger(session) is None
+
+        command.downgrade(config, "s001")
+        for (table, column), plaintext in ENCRYPTED_BY_F001.items():
+            assert _stored(walk, table, column) == plaintext, (table, column)
+        data = _stored(walk, "event", "data")  # JSON again: PostgreSQL's driver parses it
+        assert (json.loads(data) if isinstance(data, str) else data) == EVENT_DATA
+    finally:
+        walk.dispose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 # strength: something they are good at; goal: something they are working towards;
 # know: something they want case managers to know.
@@ -21,7 +22,7 @@ class ContextNote(SQLModel, table=True):
     id: str = Field(default_factory=lambda: new_id("ctx"), primary_key=True, max_length=40)
     participant_id: str = Field(foreign_key="participant.id", index=True, max_length=40)
     kind: str = Field(max_length=20)
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=EncryptedText("context_note.text"))  # encrypted at rest
     # The enrollments (one per organization) whose organization may see it.
     shared_with: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

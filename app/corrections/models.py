@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 CORRECTION_STATES = ("requested", "accepted", "denied")
 CORRECTION_DUE_DAYS = 30
@@ -31,17 +32,24 @@ class Correction(SQLModel, table=True):
     # What the holding said when the participant asked (it may change before the answer).
     field_key: str = Field(max_length=64)
     label: str = Field(max_length=200)
-    current_value: str | None = Field(default=None, sa_type=Text)
-    requested_value: str = Field(sa_type=Text)
-    reason: str = Field(sa_type=Text)
+    # The participant's values and words are encrypted at rest (app/security/fields.py).
+    current_value: str | None = Field(
+        default=None, sa_type=EncryptedText("correction.current_value")
+    )
+    requested_value: str = Field(sa_type=EncryptedText("correction.requested_value"))
+    reason: str = Field(sa_type=EncryptedText("correction.reason"))
     status: str = Field(default="requested", max_length=20)
     due_by: datetime = Field(sa_type=UTCDateTime)
     open_key: str | None = Field(default=None, max_length=40, unique=True)
     requested_event_id: str | None = Field(default=None, max_length=40)
     # The organization's answer.
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    resolution_reason: str | None = Field(default=None, sa_type=Text)
-    corrected_value: str | None = Field(default=None, sa_type=Text)
+    resolution_reason: str | None = Field(
+        default=None, sa_type=EncryptedText("correction.resolution_reason")
+    )
+    corrected_value: str | None = Field(
+        default=None, sa_type=EncryptedText("correction.corrected_value")
+    )
     # After an accepted correction: the holder's data.corrected event, whose acknowledgement
     # says the organization told the recipients outside the network (`tell_recipients`).
     corrected_event_id: str | None = Field(default=None, max_length=40)
@@ -59,7 +67,7 @@ class Statement(SQLModel, table=True):
     enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
     # One statement per denied correction: a second send of the form adds nothing.
     correction_id: str = Field(foreign_key="correction.id", unique=True, max_length=40)
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=EncryptedText("statement.text"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

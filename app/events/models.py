@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedJSON, EncryptedText
 
 
 class Event(SQLModel, table=True):
@@ -28,7 +29,11 @@ class Event(SQLModel, table=True):
     organization_id: int = Field(foreign_key="organization.id", index=True)
     type: str = Field(max_length=40)
     role: str = Field(default="holder", max_length=20)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The webhook's data (values, the participant's words): encrypted at rest. The digest is
+    # of the plaintext, so the chain verifies whatever key the data is under.
+    data: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON("event.data"), nullable=False)
+    )
     data_digest: str = Field(max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -37,4 +42,6 @@ class Event(SQLModel, table=True):
     ack_due_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ack_outcome: str | None = Field(default=None, max_length=20)
-    ack_note: str | None = Field(default=None, max_length=2000)
+    # The organization's answer may repeat the values it acted on: encrypted like `data`
+    # (the API limits it to 2000 characters of plaintext).
+    ack_note: str | None = Field(default=None, sa_type=EncryptedText("event.ack_note"))

@@ -8,6 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 
 class Holding(SQLModel, table=True):
@@ -20,7 +21,8 @@ class Holding(SQLModel, table=True):
     field_key: str = Field(max_length=64)
     label: str = Field(max_length=200)
     category: str = Field(max_length=64)
-    value: str | None = Field(default=None, max_length=10000)
+    # Encrypted at rest; its length limit is on the plaintext (app/schemas.py ValueText).
+    value: str | None = Field(default=None, sa_type=EncryptedText("holding.value"))
     purpose_id: int = Field(foreign_key="purpose.id", index=True)
     source: str | None = Field(default=None, max_length=200)
     collected_at: date | None = None

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, select
 from app.events.service import verify_ledger
 from app.holdings.models import Holding
 from app.participants.models import Enrollment, Participant
+from app.security.fields import field_keys, is_encrypted
 from app.security.models import WebSession
 from tests.corrections.helpers import (
     PIN,
@@ -55,12 +56,21 @@ def close(client, pin=PIN):
 
 
 def every_text_in_the_database(engine) -> str:
-    """Every value of every table, as one string: what is left, wherever it is."""
+    """Every value of every table, as one string: what is left, wherever it is. Encrypted
+    values are decrypted here, so the check finds an erased value under its ciphertext too."""
+    keys = field_keys()
     chunks = []
     with engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
             for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
-                chunks.append(" ".join(str(v) for v in row))
+                chunks.append(
+                    " ".join(
+                        keys.decrypt(v, column=f"{table.name}.{name}")
+                        if isinstance(v, str) and is_encrypted(v)
+                        else str(v)
+                        for name, v in row._mapping.items()
+                    )
+                )
     return "\n".join(chunks)
 
 
