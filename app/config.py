@@ -67,10 +67,20 @@ class Settings:
     webhook_concurrency: int = 32
     # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
     field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
+    # Home page sections kept rendered in each process (app/participants/home_cache.py); 0 keeps
+    # none. About 55 KB per organization holding 40 items: 32 MB keeps ~600 sections.
+    home_sections_mb: int = 32
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+
+def _non_negative_int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    raw = env_vars.get(name, str(default))
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -101,6 +111,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         argon2_time_cost=int(env_vars.get("PORTAL_ARGON2_TIME_COST", "3")),
         **_webhook_settings(env_vars),
         field_keys=_field_keys(env_vars.get("PORTAL_FIELD_KEYS", ""), env=env, secret=secret),
+        home_sections_mb=_non_negative_int(env_vars, "PORTAL_HOME_SECTIONS_MB", 32),
     )
 
 

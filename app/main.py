@@ -24,6 +24,7 @@ from app.corrections.views import TEMPLATE_GLOBALS as correction_template_global
 from app.corrections.views import router as corrections_router
 from app.db import make_engine
 from app.orgadmin.views import router as orgadmin_router
+from app.participants.home_cache import SectionCache
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.state.engine = engine
     app.state.templates = make_environment()
     app.state.templates.globals.update(correction_template_globals)
+    app.state.home_sections = SectionCache(max_bytes=settings.home_sections_mb * 1024 * 1024)
 
     app.add_middleware(PendingCookiesMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.production)

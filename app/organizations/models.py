@@ -20,6 +20,8 @@ class Organization(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Grows with every change to the organization or its plan (app/participants/record_version.py).
+    plan_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ApiKey(SQLModel, table=True):

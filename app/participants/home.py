@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -88,14 +90,51 @@ class OrganizationView:
     def anchor(self) -> str:
         return f"org-{self.organization.slug}"
 
+    def changes_with_time_at(self, now: datetime) -> datetime | None:
+        """The first moment after `now` when the clock alone changes what this section says:
+        a consent expires, or a correction becomes overdue."""
+        moments = [
+            c.consent.expires_at
+            for c in self.consents
+            if c.state == "given" and c.consent is not None and c.consent.expires_at
+        ]
+        moments += [
+            item.record.open_correction.due_by
+            for items in self.categories.values()
+            for item in items
+            if item.record is not None and item.record.open_correction is not None
+        ]
+        return min((m for m in moments if m > now), default=None)
+
 
 @dataclass
 class HomePage:
     organizations: list[OrganizationView]
 
 
-def build_home(session: Session, participant_id: str) -> HomePage:
-    pairs = enrollments_of(session, participant_id)
+@dataclass
+class HomeSection:
+    """One organization's part of the home page, rendered (or kept from an earlier visit)."""
+
+    organization: Organization
+    enrollment: Enrollment
+    html: Markup
+
+    @property
+    def anchor(self) -> str:
+        return f"org-{self.organization.slug}"
+
+
+def build_home(
+    session: Session,
+    participant_id: str,
+    *,
+    pairs: list[tuple[Enrollment, Organization]] | None = None,
+) -> HomePage:
+    """Everything the home page shows of each organization; with `pairs`, of those enrollments
+    only (the sections that could not be reused)."""
+    if pairs is None:
+        pairs = enrollments_of(session, participant_id)
     if not pairs:
         return HomePage(organizations=[])
     enrollment_ids = [e.id for e, _o in pairs]

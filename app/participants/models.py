@@ -38,6 +38,8 @@ class Enrollment(SQLModel, table=True):
     preferred_language: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Grows with every change the participant could see (app/participants/record_version.py).
+    record_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ClaimCode(SQLModel, table=True):
@@ -53,3 +55,7 @@ class ClaimCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Registers the listener that keeps Enrollment.record_version and Organization.plan_version.
+from app.participants import record_version  # noqa: E402,F401

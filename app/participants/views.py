@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.i18n import ngettext
-from app.participants.home import build_home, own_holding
+from app.participants.home import HomeSection, build_home, own_holding
+from app.participants.home_cache import SectionCache, section_key
 from app.participants.service import (
     Claim,
     CodeAlreadyUsed,
@@ -22,6 +23,7 @@ from app.participants.service import (
     LockedOut,
     authenticate,
     create_account_by_claim,
+    enrollments_of,
     find_claim,
     link_enrollment,
     reset_pin_by_claim,
@@ -39,7 +41,7 @@ from app.web.deps import (
     web_context,
 )
 from app.web.forms import FormErrors, safe_next
-from app.web.templating import is_htmx, render, time_tag
+from app.web.templating import is_htmx, render, render_fragment, time_tag
 
 router = APIRouter(dependencies=[Depends(web_context)])
 
@@ -60,6 +62,10 @@ def _sign_in(request: Request, db: SessionDep, ctx: WebContextDep, participant_i
 
 
 def _sign_out(request: Request, db: SessionDep, ctx: WebContextDep) -> None:
+    if ctx.participant is not None:
+        # What their kept home page sections hold leaves this process's memory with them.
+        cache: SectionCache = request.app.state.home_sections
+        cache.forget_enrollments({e.id for e, _o in enrollments_of(db, ctx.participant.id)})
     if ctx.session_token:
         end_session(db, ctx.session_token)
         db.commit()
@@ -86,13 +92,34 @@ def _collect(errors: FormErrors, *checks: Callable[[], object]) -> None:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
-    page = build_home(db, participant.id)
-    return render(
-        request,
-        "participants/home.html",
-        {"page": page, "shown": request.query_params.get("show")},
-    )
+async def home(
+    request: Request, participant: CurrentParticipant, ctx: WebContextDep, db: SessionDep
+) -> Response:
+    pairs = enrollments_of(db, participant.id)
+    # Notices (?sent=, ?show=, …) belong to one visit: such pages are rendered, not kept.
+    keep = not any(name != "lang" for name in request.query_params)
+    cache: SectionCache = request.app.state.home_sections
+    now = utcnow()
+    html: dict[str, Markup] = {}
+    if keep:
+        for enrollment, organization in pairs:
+            kept = cache.get(section_key(enrollment, organization, ctx.locale), now)
+            if kept is not None:
+                html[enrollment.id] = kept
+    stale = [(e, o) for e, o in pairs if e.id not in html]
+    if stale:
+        for view in build_home(db, participant.id, pairs=stale).organizations:
+            section = render_fragment(
+                request,
+                "participants/home_organization.html",
+                {"org": view, "shown": request.query_params.get("show")},
+            )
+            html[view.enrollment.id] = section
+            if keep:
+                key = section_key(view.enrollment, view.organization, ctx.locale)
+                cache.put(key, section, view.changes_with_time_at(now))
+    sections = [HomeSection(o, e, html[e.id]) for e, o in pairs]
+    return render(request, "participants/home.html", {"sections": sections})
 
 
 @router.get("/holdings/{holding_id}/value", response_class=HTMLResponse)

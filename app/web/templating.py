@@ -98,6 +98,16 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
+def render_fragment(request: Request, template_name: str, context: dict[str, Any]) -> Markup:
+    """A part of a page, rendered with everything a page has (the language, the request) but
+    without the visit's own context (no CSRF token, no session): safe to keep and reuse."""
+    env: Environment = request.app.state.templates
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    i18n.set_locale(locale)
+    html = env.get_template(template_name).render({"request": request, "locale": locale, **context})
+    return Markup(html)  # noqa: S704 - autoescaped by the template
+
+
 def localized(texts: dict[str, str] | None) -> Markup:
     """A text an organization wrote per language, in the page's language. When that language
     is missing it falls back (to English first) and says so, marked with its own `lang` so a

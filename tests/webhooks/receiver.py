@@ -42,6 +42,8 @@ class Receiver:
         self.in_flight_total = 0
         # Requests that arrived while another request with the same webhook-id was in flight.
         self.overlaps: list[str] = []
+        # Requests whose body stopped short (the sender was killed while sending): headers only.
+        self.cut_off: list[dict[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -82,6 +84,9 @@ class Receiver:
             return self._defaults.get(path, Reply())
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        def headers_of(handler: BaseHTTPRequestHandler) -> dict[str, str]:
+            return {k.lower(): v for k, v in handler.headers.items()}
+
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,8 +94,16 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 started = time.monotonic()
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                headers = {k.lower(): v for k, v in self.headers.items()}
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-body: no receiver would take this as a delivery, and
+                    # there is nothing to answer.
+                    with receiver._lock:
+                        receiver.cut_off.append(headers_of(self))
+                    self.close_connection = True
+                    return
+                headers = headers_of(self)
                 webhook_id = headers.get("webhook-id", "")
                 with receiver._lock:
                     if receiver._in_flight[webhook_id]:
