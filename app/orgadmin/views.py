@@ -310,6 +310,62 @@ async def create_key(request: Request, staff: OrgAdmin, db: SessionDep) -> Respo
     return _keys_page(request, db, staff, organization, new_key=key, new_key_name=name)
 
 
+def _confirm_page(
+    request: Request,
+    staff: Staff,
+    organization: Organization,
+    *,
+    question: str,
+    subject: str,
+    explanation: list[str],
+    action: str,
+    button: str,
+    cancel_url: str,
+    button_class: str = "warning",
+) -> HTMLResponse:
+    return _page(
+        request,
+        "orgadmin/confirm.html",
+        staff,
+        organization,
+        {
+            "question": question,
+            "subject": subject,
+            "explanation": explanation,
+            "action": action,
+            "button": button,
+            "button_class": button_class,
+            "cancel_url": cancel_url,
+        },
+    )
+
+
+@router.get("/keys/{key_id}/revoke", response_class=HTMLResponse)
+async def revoke_key_confirm(
+    key_id: int, request: Request, staff: OrgAdmin, db: SessionDep
+) -> Response:
+    organization = staff_organization(staff, db)
+    key = next(
+        (k for k in service.list_api_keys(db, organization=organization) if k.id == key_id), None
+    )
+    if key is None or key.revoked_at is not None:
+        raise not_found()
+    return _confirm_page(
+        request,
+        staff,
+        organization,
+        question=_("Revoke this API key?"),
+        subject=f"{key.name} ({key.prefix}…)",
+        explanation=[
+            _("Systems using it can no longer reach the API, at once. This can't be undone."),
+            _("Give those systems a new key first, or they will stop sending data to the portal."),
+        ],
+        action=f"/staff/org/keys/{key.id}/revoke",
+        button=_("Revoke key"),
+        cancel_url=f"/staff/org/keys#key-{key.id}",
+    )
+
+
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: int, staff: OrgAdmin, db: SessionDep) -> Response:
     organization = staff_organization(staff, db)
@@ -432,6 +488,32 @@ async def endpoint_detail(
     return _endpoint_page(request, db, staff, organization, endpoint)
 
 
+@router.get("/endpoints/{endpoint_id}/rotate-secret", response_class=HTMLResponse)
+async def rotate_secret_confirm(
+    endpoint_id: str, request: Request, staff: OrgAdmin, db: SessionDep
+) -> Response:
+    organization = staff_organization(staff, db)
+    endpoint = _own_endpoint(db, organization, endpoint_id)
+    return _confirm_page(
+        request,
+        staff,
+        organization,
+        question=_("Rotate the signing secret?"),
+        subject=endpoint.url,
+        explanation=[
+            _(
+                "For 24 hours deliveries carry signatures with both the old and the new secret, "
+                "so your receiver keeps working while you switch."
+            ),
+            _("The new secret is shown once, on the next page: copy it then."),
+        ],
+        action=f"/staff/org/endpoints/{endpoint.id}/rotate-secret",
+        button=_("Rotate secret"),
+        button_class="primary",
+        cancel_url=f"/staff/org/endpoints/{endpoint.id}",
+    )
+
+
 @router.post("/endpoints/{endpoint_id}/rotate-secret", response_class=HTMLResponse)
 async def rotate_secret(
     endpoint_id: str, request: Request, staff: OrgAdmin, db: SessionDep
@@ -442,6 +524,46 @@ async def rotate_secret(
     db.commit()
     # Shown on this response only, like the API's answer.
     return _endpoint_page(request, db, staff, organization, endpoint, secret=secret, rotated=True)
+
+
+@router.get("/endpoints/{endpoint_id}/delete", response_class=HTMLResponse)
+async def delete_endpoint_confirm(
+    endpoint_id: str, request: Request, staff: OrgAdmin, db: SessionDep
+) -> Response:
+    organization = staff_organization(staff, db)
+    endpoint = _own_endpoint(db, organization, endpoint_id)
+    return _confirm_page(
+        request,
+        staff,
+        organization,
+        question=_("Remove this webhook endpoint?"),
+        subject=endpoint.url,
+        explanation=[
+            _(
+                "It receives nothing more, and deliveries still waiting for it are cancelled. "
+                "Its delivery attempts stay on record."
+            ),
+        ],
+        action=f"/staff/org/endpoints/{endpoint.id}/delete",
+        button=_("Remove endpoint"),
+        cancel_url=f"/staff/org/endpoints/{endpoint.id}",
+    )
+
+
+@router.post("/endpoints/{endpoint_id}/enable")
+async def enable_endpoint(
+    endpoint_id: str, request: Request, staff: OrgAdmin, db: SessionDep
+) -> Response:
+    """A receiver that answered 410 Gone is back: deliver to it again, and with the box
+    ticked send again what died while it was off."""
+    organization = staff_organization(staff, db)
+    endpoint = _own_endpoint(db, organization, endpoint_id)
+    redeliver = (await request.form()).get("redeliver") == "yes"
+    queued = webhooks.enable_endpoint(db, endpoint=endpoint, redeliver=redeliver)
+    db.commit()
+    return RedirectResponse(
+        f"/staff/org/endpoints/{endpoint.id}?enabled={queued}", status_code=303
+    )
 
 
 @router.post("/endpoints/{endpoint_id}/delete")

@@ -1,4 +1,5 @@
-"""Webhook endpoints over the API: register, list, remove, rotate the secret, see attempts."""
+"""Webhook endpoints over the API: register, list, remove, rotate the secret, turn back on
+after a 410 Gone, see attempts."""
 
 from __future__ import annotations
 
@@ -92,6 +93,30 @@ async def rotate_secret(
         if endpoint.previous_secret_expires_at
         else None,
     }
+
+
+class EnableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    redeliver: bool = Field(
+        default=False, description="queue again the deliveries that died for this endpoint"
+    )
+
+
+@router.post("/{endpoint_id}/enable")
+async def enable_endpoint(
+    endpoint_id: str,
+    organization: CurrentOrganization,
+    db: SessionDep,
+    body: EnableIn | None = None,
+) -> dict[str, Any]:
+    """Deliver to this endpoint again after it answered 410 Gone (which turns it off). With
+    `{"redeliver": true}`, what died for it is sent again, each with its own webhook-id."""
+    endpoint = _own_endpoint(db, organization, endpoint_id)
+    queued = service.enable_endpoint(
+        db, endpoint=endpoint, redeliver=body.redeliver if body else False
+    )
+    db.commit()
+    return {**service.endpoint_out(endpoint), "redelivered": queued}
 
 
 @router.get("/{endpoint_id}/attempts")

@@ -92,6 +92,44 @@ def delete_endpoint(
     session.flush()
 
 
+def enable_endpoint(
+    session: Session,
+    *,
+    endpoint: WebhookEndpoint,
+    redeliver: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Turn an endpoint a 410 Gone disabled back on, when the organization says it is back.
+    With `redeliver`, the deliveries that died for it are queued again (same webhook-id, a
+    fresh retry schedule). Returns how many were queued. The caller commits."""
+    now = now or utcnow()
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = None
+    session.add(endpoint)
+    queued = 0
+    if redeliver:
+        queued = session.execute(  # type: ignore[attr-defined]
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint.id,  # type: ignore[arg-type]
+                WebhookDelivery.status == "dead",  # type: ignore[arg-type]
+            )
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                lease_until=None,
+                dead_at=None,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    session.flush()
+    if queued:
+        outbox.wake_workers(session)
+    return queued
+
+
 def rotate_secret(
     session: Session, *, endpoint: WebhookEndpoint, now: datetime | None = None
 ) -> str:

@@ -36,7 +36,7 @@ from app.db import utcnow
 from app.events.models import Event
 from app.organizations.service import create_network_admin, create_staff, get_organization
 from app.participants.models import Enrollment
-from app.webhooks.models import WebhookDelivery
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.service import create_endpoint
 from tests.browser.a11y import Audit
 from tests.conftest import Org
@@ -541,6 +541,26 @@ def test_org_admin_pages(live_server: Any, audit: Audit, world: World, db: Sessi
     page.locator("a[href^='/staff/org/endpoints/']").first.click()
     page.wait_for_load_state()
     check("org admin: an endpoint")
+    endpoint_url = page.url
+    page.goto(f"{endpoint_url}/rotate-secret")
+    check("org admin: rotate a secret, confirm")
+    page.goto(f"{endpoint_url}/delete")
+    check("org admin: remove an endpoint, confirm")
+    # What the worker leaves when the receiver answers 410 Gone: the endpoint turned off.
+    endpoint = db.get(WebhookEndpoint, endpoint_url.rsplit("/", 1)[1])
+    assert endpoint is not None
+    endpoint.disabled_at, endpoint.disabled_reason = utcnow(), "the endpoint answered 410 Gone"
+    db.add(endpoint)
+    db.commit()
+    page.goto(endpoint_url)
+    check("org admin: an endpoint turned off")
+    _submit(page, 'main form[action$="/enable"]')
+    expect(page.locator("main [role=status]")).to_be_visible()
+    check("org admin: an endpoint on again")
+    page.goto(f"{base}/staff/org/keys")
+    page.locator("main a[href$='/revoke']").first.click()
+    page.wait_for_load_state()
+    check("org admin: revoke a key, confirm")
     audit.assert_clean()
 
 

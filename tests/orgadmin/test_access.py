@@ -106,12 +106,15 @@ def test_an_org_admin_never_reaches_another_organizations_plan_keys_or_endpoints
         client.post(f"/staff/org/keys/{key.id}/revoke", data={"csrf_token": token}).status_code
         == 404
     )
+    assert client.get(f"/staff/org/keys/{key.id}/revoke").status_code == 404  # nor asked about
     assert cedar.get("/api/v1/purposes").status_code == 200  # Cedar's key still works
 
     assert client.get(f"/staff/org/endpoints/{endpoint.id}").status_code == 404
-    for action in ("rotate-secret", "delete"):
+    for action in ("rotate-secret", "delete", "enable"):
         r = client.post(f"/staff/org/endpoints/{endpoint.id}/{action}", data={"csrf_token": token})
         assert r.status_code == 404
+        if action != "enable":
+            assert client.get(f"/staff/org/endpoints/{endpoint.id}/{action}").status_code == 404
     assert endpoint.url not in client.get("/staff/org/endpoints").text
     db.expire_all()
     stored = db.get(WebhookEndpoint, endpoint.id)

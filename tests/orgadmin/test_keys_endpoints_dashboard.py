@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.db import utcnow
 from app.events.models import Event
-from app.webhooks.models import WebhookAttempt, WebhookDelivery
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import purpose_body
 from tests.consent.helpers import csrf_from, enroll_and_claim
 from tests.orgadmin.helpers import send_form, sign_in_staff
@@ -33,11 +33,19 @@ def test_create_a_key_shown_once_then_revoke_it(db, org, client):
     assert key not in listing  # shown once only
 
     key_id = re.search(r'id="key-(\d+)">\s*<p class="label">Reporting system', listing).group(1)
-    r = client.post(f"/staff/org/keys/{key_id}/revoke", data={"csrf_token": csrf_from(listing)})
+    # Revoke asks first, naming the key; going back changes nothing.
+    confirm = client.get(f"/staff/org/keys/{key_id}/revoke")
+    assert confirm.status_code == 200 and "Revoke this API key?" in confirm.text
+    assert f"Reporting system ({key[:8]}" in confirm.text
+    assert f'href="/staff/org/keys#key-{key_id}"' in confirm.text
+    assert client.get("/api/v1/purposes", headers=headers).status_code == 200
+    r = client.post(f"/staff/org/keys/{key_id}/revoke", data={"csrf_token": csrf_from(confirm.text)})
     assert r.status_code == 303
     assert client.get("/api/v1/purposes", headers=headers).status_code == 401
     assert "Revoked" in client.get(r.headers["location"]).text
     assert org.get("/api/v1/purposes").status_code == 200  # the other key is untouched
+    # A revoked key has nothing left to confirm.
+    assert client.get(f"/staff/org/keys/{key_id}/revoke").status_code == 404
 
 
 def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
@@ -63,7 +71,10 @@ def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
     page = f"/staff/org/endpoints/{endpoint_id}"
     assert secret not in client.get(page).text
 
-    r = send_form(client, f"{page}/rotate-secret", {}, page=page)
+    confirm = client.get(f"{page}/rotate-secret")
+    assert "Rotate the signing secret?" in confirm.text and "http://127.0.0.1:9/hooks" in confirm.text
+    assert not KEY_RE.search(confirm.text)  # asking rotates nothing
+    r = send_form(client, f"{page}/rotate-secret", {}, page=f"{page}/rotate-secret")
     new_secret = KEY_RE.search(r.text).group(1)
     assert new_secret.startswith("whsec_") and new_secret != secret
     assert org.get("/api/v1/webhook-endpoints").json()["endpoints"][0]["previous_secret_expires_at"]
@@ -90,9 +101,45 @@ def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
     text = client.get(page).text
     assert delivery.event_id in text and "Failed" in text and "503" in text
 
-    r = send_form(client, f"{page}/delete", {}, page=page)
+    confirm = client.get(f"{page}/delete")
+    assert "Remove this webhook endpoint?" in confirm.text
+    assert len(org.get("/api/v1/webhook-endpoints").json()["endpoints"]) == 1
+    r = send_form(client, f"{page}/delete", {}, page=f"{page}/delete")
     assert r.status_code == 303
     assert org.get("/api/v1/webhook-endpoints").json()["endpoints"] == []
+
+
+def test_an_endpoint_turned_off_by_410_is_turned_back_on(db, org, client):
+    """The worker turns an endpoint off when it answers 410 Gone (tests/webhooks); here the
+    org admin turns it back on and has what died sent again."""
+    sign_in_staff(db, client, org)
+    endpoint = org.post("/api/v1/webhook-endpoints", {"url": "http://127.0.0.1:9/hooks"}).json()
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    enroll_and_claim(db, org, external_ref="A-1", username="maria")
+    r = org.post(
+        "/api/v1/participants/A-1/consents",
+        {"purpose": "housing", "state": "given", "method": "paper"},
+    )
+    assert r.status_code == 201
+    # What the worker leaves after a 410 Gone.
+    delivery = db.exec(select(WebhookDelivery)).one()
+    delivery.status, delivery.dead_at = "dead", utcnow()
+    row = db.get(WebhookEndpoint, endpoint["id"])
+    row.disabled_at, row.disabled_reason = utcnow(), "the endpoint answered 410 Gone"
+    db.add_all([delivery, row])
+    db.commit()
+
+    page = f"/staff/org/endpoints/{endpoint['id']}"
+    text = client.get(page).text
+    assert "Disabled" in text and "Turn back on" in text
+    r = send_form(client, f"{page}/enable", {"redeliver": "yes"}, page=page)
+    assert r.status_code == 303
+    text = client.get(r.headers["location"]).text
+    assert "The endpoint is live again." in text and "1 delivery was queued again." in text
+    assert "Turn back on" not in text
+    db.expire_all()
+    assert db.get(WebhookEndpoint, endpoint["id"]).disabled_at is None
+    assert db.exec(select(WebhookDelivery)).one().status == "pending"
 
 
 def test_dashboard_charts_and_tables(db, org, client):

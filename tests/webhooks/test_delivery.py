@@ -181,6 +181,54 @@ def test_410_disables_the_endpoint_and_dead_letters_what_waits(org, receiver, ma
     assert make_worker().run_once_sync() == 0
 
 
+def test_an_endpoint_back_from_410_is_turned_on_again_and_gets_what_died(
+    org, receiver, make_worker, engine, make_org
+):
+    endpoint = add_endpoint(org, receiver.url("/gone"))
+    receiver.script("/gone", Reply(status=410, body=b"gone"))
+    enroll_with_purpose(org)
+    record_consent(org, "given")
+    record_consent(org, "withdrawn")
+    make_worker(concurrency=1).run_once_sync()
+    assert [d.status for d in deliveries(engine)] == ["dead", "dead"]
+    died = {r.webhook_id for r in receiver.received}
+
+    # Another organization's key can't turn it on; an unknown field is refused.
+    other = make_org("eastside", "Eastside Housing")
+    assert other.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/enable").status_code == 404
+    bad = org.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/enable", {"redeliver": "lots"})
+    assert bad.status_code == 422 and bad.json()["detail"]
+
+    # The receiver is back (answers 200 from now on): on again, and what died is sent again.
+    on = org.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/enable", {"redeliver": True})
+    assert on.status_code == 200, on.text
+    assert on.json()["disabled_at"] is None and on.json()["redelivered"] == 2
+    assert make_worker().run_once_sync() == 2
+    assert [d.status for d in deliveries(engine)] == ["delivered", "delivered"]
+    assert endpoint_row(engine, endpoint["id"]).disabled_at is None
+    # The same webhook-ids as before: a receiver that saw one of them deduplicates it.
+    resent = [r.webhook_id for r in receiver.received[1:]]
+    assert len(resent) == 2 and died <= set(resent)
+
+    # From now on it gets new events too.
+    record_consent(org, "given")
+    assert make_worker().run_once_sync() == 1
+
+
+def test_enabling_without_redeliver_sends_only_new_events(org, receiver, make_worker, engine):
+    endpoint = add_endpoint(org, receiver.url("/gone"))
+    receiver.script("/gone", Reply(status=410, body=b"gone"))
+    enroll_with_purpose(org)
+    record_consent(org, "given")
+    make_worker(concurrency=1).run_once_sync()
+    on = org.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/enable")
+    assert on.status_code == 200 and on.json()["redelivered"] == 0
+    assert [d.status for d in deliveries(engine)] == ["dead"]
+    record_consent(org, "withdrawn")
+    assert make_worker().run_once_sync() == 1
+    assert [d.status for d in deliveries(engine)] == ["dead", "delivered"]
+
+
 def test_a_receiver_that_hangs_past_the_timeout_is_retried(
     org, receiver, make_worker, engine, clock
 ):
