@@ -46,6 +46,7 @@ add-locale: install
 
 lint: install-test
 	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy
 
 format: install-test
 	$(BIN)/ruff format app tests bench

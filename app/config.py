@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -167,9 +168,16 @@ def development_field_key(secret: str) -> FieldKey:
     return (DEVELOPMENT_FIELD_KEY_ID, key)
 
 
-def _webhook_settings(env_vars: Mapping[str, str]) -> dict[str, float | int]:
+class _WebhookSettings(TypedDict):
+    webhook_timeout_seconds: float
+    webhook_lease_seconds: float
+    webhook_poll_seconds: float
+    webhook_concurrency: int
+
+
+def _webhook_settings(env_vars: Mapping[str, str]) -> _WebhookSettings:
     try:
-        values: dict[str, float | int] = {
+        values: _WebhookSettings = {
             "webhook_timeout_seconds": float(env_vars.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS", "15")),
             "webhook_lease_seconds": float(env_vars.get("PORTAL_WEBHOOK_LEASE_SECONDS", "60")),
             "webhook_poll_seconds": float(env_vars.get("PORTAL_WEBHOOK_POLL_SECONDS", "0.25")),

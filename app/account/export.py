@@ -38,7 +38,7 @@ def _per_enrollment(
     grouped: dict[str, list[Any]] = defaultdict(list)
     column = model.enrollment_id  # type: ignore[attr-defined]
     for row in session.exec(select(model).where(column.in_(ids)).order_by(*order)):
-        grouped[row.enrollment_id].append(row)
+        grouped[row.enrollment_id].append(row)  # type: ignore[attr-defined]
     return grouped
 
 

@@ -121,10 +121,11 @@ async def consent_check(
 
 def _recipient_listed(recipients: list[dict[str, Any]], asked: str | RecipientRef) -> bool:
     """Is the recipient among the purpose's recipients, by name or by organization slug?"""
-    names = {r.get("name", "").strip().casefold() for r in recipients}
+    names = {str(r.get("name", "")).strip().casefold() for r in recipients}
     slugs = {r["organization"] for r in recipients if r.get("organization")}
     if isinstance(asked, RecipientRef):
-        return asked.name.strip().casefold() in names or (
+        return str(asked.name).strip().casefold() in names or (
             asked.organization is not None and asked.organization in slugs
         )
-    return asked.strip().casefold() in names or asked.strip().casefold() in slugs
+    wanted = str(asked).strip().casefold()
+    return wanted in names or wanted in slugs

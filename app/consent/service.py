@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.consent.models import Consent
 from app.consent.notice import build_notice
@@ -41,17 +41,17 @@ def latest_consents(session: Session, enrollment_ids: list[str]) -> dict[tuple[s
         return {}
     newest = (
         select(Consent.enrollment_id, Consent.purpose_id, func.max(Consent.created_at).label("at"))
-        .where(Consent.enrollment_id.in_(enrollment_ids))  # type: ignore[attr-defined]
-        .group_by(Consent.enrollment_id, Consent.purpose_id)
+        .where(col(Consent.enrollment_id).in_(enrollment_ids))
+        .group_by(col(Consent.enrollment_id), col(Consent.purpose_id))
         .subquery()
     )
     rows = session.exec(
         select(Consent)
         .join(
             newest,
-            (Consent.enrollment_id == newest.c.enrollment_id)
-            & (Consent.purpose_id == newest.c.purpose_id)
-            & (Consent.created_at == newest.c.at),
+            (col(Consent.enrollment_id) == newest.c.enrollment_id)
+            & (col(Consent.purpose_id) == newest.c.purpose_id)
+            & (col(Consent.created_at) == newest.c.at),
         )
         # Two decisions in the same instant: the larger id wins, as in current_consent.
         .order_by(Consent.id)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import SessionDep, utcnow
 from app.events.models import Event
@@ -91,8 +91,8 @@ async def feed(
         at, event_id = Cursor.decode(after)
         query = query.where(
             or_(
-                Event.created_at > at,  # type: ignore[operator]
-                and_(Event.created_at == at, Event.id > event_id),  # type: ignore[arg-type]
+                col(Event.created_at) > at,
+                and_(col(Event.created_at) == at, col(Event.id) > event_id),
             )
         )
     events = list(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import utcnow
 from app.events.catalogue import ACTION_EVENT_TYPES, DEFAULT_ACK_DAYS
@@ -59,8 +59,8 @@ def _last_in_chain(session: Session, enrollment_id: str) -> Event | None:
     return session.exec(
         select(Event)
         .where(Event.enrollment_id == enrollment_id)
-        .order_by(Event.seq.desc())
-        .limit(1)  # type: ignore[attr-defined]
+        .order_by(col(Event.seq).desc())
+        .limit(1)
     ).first()
 
 

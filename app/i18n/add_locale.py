@@ -28,8 +28,9 @@ def add_locale(code: str) -> str:
         catalog.locale = Locale.parse(code)
     except (UnknownLocaleError, ValueError):
         # No CLDR data (e.g. Hmong in RPA script): English plural rules, dates in English.
-        catalog.locale = None
-        catalog._num_plurals, catalog._plural_expr = 2, "(n != 1)"  # noqa: SLF001
+        catalog.locale = None  # type: ignore[assignment]
+        catalog._num_plurals = 2  # type: ignore[assignment]  # noqa: SLF001
+        catalog._plural_expr = "(n != 1)"  # type: ignore[assignment]  # noqa: SLF001
     catalog.fuzzy = False
     catalog.project, catalog.version = "Consent Portal", "0.1"
     catalog.msgid_bugs_address = "the Consent Portal issue tracker"

@@ -561,9 +561,7 @@ async def enable_endpoint(
     redeliver = (await request.form()).get("redeliver") == "yes"
     queued = webhooks.enable_endpoint(db, endpoint=endpoint, redeliver=redeliver)
     db.commit()
-    return RedirectResponse(
-        f"/staff/org/endpoints/{endpoint.id}?enabled={queued}", status_code=303
-    )
+    return RedirectResponse(f"/staff/org/endpoints/{endpoint.id}?enabled={queued}", status_code=303)
 
 
 @router.post("/endpoints/{endpoint_id}/delete")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from app.db import utcnow
 from app.i18n import gettext as _
@@ -65,9 +65,9 @@ def issue_claim_code(session: Session, *, enrollment: Enrollment) -> str:
     session.exec(  # type: ignore[call-overload]
         update(ClaimCode)
         .where(
-            ClaimCode.enrollment_id == enrollment.id,
-            ClaimCode.used_at.is_(None),  # type: ignore[union-attr]
-            ClaimCode.retired_at.is_(None),  # type: ignore[union-attr]
+            col(ClaimCode.enrollment_id) == enrollment.id,
+            col(ClaimCode.used_at).is_(None),
+            col(ClaimCode.retired_at).is_(None),
         )
         .values(retired_at=now)
     )
@@ -187,9 +187,9 @@ def _use_code(session: Session, claim: Claim) -> None:
     used = session.exec(  # type: ignore[call-overload]
         update(ClaimCode)
         .where(
-            ClaimCode.id == claim.code.id,
-            ClaimCode.used_at.is_(None),  # type: ignore[union-attr]
-            ClaimCode.retired_at.is_(None),  # type: ignore[union-attr]
+            col(ClaimCode.id) == claim.code.id,
+            col(ClaimCode.used_at).is_(None),
+            col(ClaimCode.retired_at).is_(None),
         )
         .values(used_at=now)
     )

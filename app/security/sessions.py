@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from app.db import utcnow
 from app.security.models import WebSession
@@ -68,7 +68,9 @@ def end_session(session: Session, token: str) -> None:
 def end_all_sessions(session: Session, *, participant_id: str) -> None:
     session.exec(  # type: ignore[call-overload]
         update(WebSession)
-        .where(WebSession.participant_id == participant_id, WebSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(
+            col(WebSession.participant_id) == participant_id, col(WebSession.revoked_at).is_(None)
+        )
         .values(revoked_at=utcnow())
     )
 

@@ -23,13 +23,15 @@ from app.web.forms import FormErrors, safe_next
 from app.web.templating import render
 
 
-def set_session_cookie(request: Request, ctx: WebContext, token: str, **kw: int) -> None:
+def set_session_cookie(
+    request: Request, ctx: WebContext, token: str, *, max_age: int | None = None
+) -> None:
     queue_cookie(
         request.scope.setdefault("state", {}),
         SESSION_COOKIE,
         token,
         secure=ctx.settings.production,
-        **kw,
+        max_age=max_age,
     )
 
 

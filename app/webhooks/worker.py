@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 import app.models  # noqa: F401 - every table, and the outbox listeners
 from app.config import Settings
@@ -142,20 +142,20 @@ def claim_due(session: Session, *, now: datetime, lease_seconds: float, limit: i
     """Lease up to `limit` due deliveries to this worker and load what sending them needs."""
     lease_until = now + timedelta(seconds=lease_seconds)
     unleased = or_(
-        WebhookDelivery.lease_until.is_(None),  # type: ignore[union-attr]
-        WebhookDelivery.lease_until < now,  # type: ignore[operator]
+        col(WebhookDelivery.lease_until).is_(None),
+        col(WebhookDelivery.lease_until) < now,
     )
     due = (
-        select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+        select(col(WebhookDelivery.id))
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
         .where(
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= now,  # type: ignore[operator]
+            col(WebhookDelivery.status) == "pending",
+            col(WebhookDelivery.next_attempt_at) <= now,
             unleased,
-            WebhookEndpoint.disabled_at.is_(None),  # type: ignore[union-attr]
-            WebhookEndpoint.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(WebhookEndpoint.disabled_at).is_(None),
+            col(WebhookEndpoint.deleted_at).is_(None),
         )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
         # A CTE, because PostgreSQL runs it exactly once.
@@ -166,13 +166,13 @@ def claim_due(session: Session, *, now: datetime, lease_seconds: float, limit: i
         session.scalars(
             update(WebhookDelivery)
             .where(
-                WebhookDelivery.id.in_(select(due.c.id)),  # type: ignore[union-attr]
+                col(WebhookDelivery.id).in_(select(due.c.id)),
                 # Checked again on the row itself, should two claims ever meet.
-                WebhookDelivery.status == "pending",
+                col(WebhookDelivery.status) == "pending",
                 unleased,
             )
             .values(lease_until=lease_until)
-            .returning(WebhookDelivery.id)
+            .returning(col(WebhookDelivery.id))
             .execution_options(synchronize_session=False)
         )
     )
@@ -181,10 +181,10 @@ def claim_due(session: Session, *, now: datetime, lease_seconds: float, limit: i
         return []
     rows = session.exec(
         select(WebhookDelivery, Event, WebhookEndpoint)  # type: ignore[call-overload]
-        .join(Event, Event.id == WebhookDelivery.event_id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.id.in_(claimed_ids))  # type: ignore[union-attr]
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .where(col(WebhookDelivery.id).in_(claimed_ids))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
     ).all()
     claims = [
         Claim(

@@ -39,7 +39,9 @@ def test_create_a_key_shown_once_then_revoke_it(db, org, client):
     assert f"Reporting system ({key[:8]}" in confirm.text
     assert f'href="/staff/org/keys#key-{key_id}"' in confirm.text
     assert client.get("/api/v1/purposes", headers=headers).status_code == 200
-    r = client.post(f"/staff/org/keys/{key_id}/revoke", data={"csrf_token": csrf_from(confirm.text)})
+    r = client.post(
+        f"/staff/org/keys/{key_id}/revoke", data={"csrf_token": csrf_from(confirm.text)}
+    )
     assert r.status_code == 303
     assert client.get("/api/v1/purposes", headers=headers).status_code == 401
     assert "Revoked" in client.get(r.headers["location"]).text
@@ -72,7 +74,9 @@ def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
     assert secret not in client.get(page).text
 
     confirm = client.get(f"{page}/rotate-secret")
-    assert "Rotate the signing secret?" in confirm.text and "http://127.0.0.1:9/hooks" in confirm.text
+    assert (
+        "Rotate the signing secret?" in confirm.text and "http://127.0.0.1:9/hooks" in confirm.text
+    )
     assert not KEY_RE.search(confirm.text)  # asking rotates nothing
     r = send_form(client, f"{page}/rotate-secret", {}, page=f"{page}/rotate-secret")
     new_secret = KEY_RE.search(r.text).group(1)
