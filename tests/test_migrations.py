@@ -230,7 +230,9 @@ def test_the_encryption_migration_encrypts_existing_values_and_downgrading_decry
             assert plaintext[:12] not in stored
         stored_data = _stored(walk, "event", "data")
         assert stored_data.startswith("enc1:dev:") and "612-555-0199" not in stored_data
-        # Read through the models: the values, and a ledger that still proves itself.
+        # Read through the models (of the latest schema, so after the later migrations): the
+        # values, and a ledger that still proves itself. The event got its feed position.
+        command.upgrade(config, "head")
         with Session(walk) as session:
             holding = session.get(Holding, "hld_1")
             assert holding.value == ENCRYPTED_BY_F001["holding", "value"]
@@ -238,6 +240,7 @@ def test_the_encryption_migration_encrypts_existing_values_and_downgrading_decry
             event = session.get(Event, "evt_1")
             assert event.data == EVENT_DATA
             assert event.ack_note == ENCRYPTED_BY_F001["event", "ack_note"]
+            assert event.feed_position == 1
             assert verify_ledger(session) is None
 
         command.downgrade(config, "s001")

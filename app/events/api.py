@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from app.db import SessionDep, utcnow
+from app.db import SessionDep
 from app.events.models import Event
 from app.events.service import AlreadyAcknowledged, acknowledge_event, event_envelope
 from app.organizations.deps import CurrentOrganization
@@ -21,34 +20,32 @@ from app.webhooks.service import redeliver_event
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-# The feed only shows events at least this old. An event's time is set before its
-# transaction commits, so a slow commit could otherwise appear behind a cursor that has
-# already moved past it, and be skipped for good.
-SETTLE = timedelta(seconds=1)
-
 AckNote = text(2000)
 
 
 class Cursor:
-    """Where a reader is in the feed: the (created_at, id) of the last event it saw.
-    Opaque to clients: base64url of "<ISO time>|<event id>"."""
+    """Where a reader is in the feed: the feed position of the last event it saw (app/events/
+    feed.py). Opaque to clients: base64url of "p:<position>". Cursors of the earlier form,
+    "<ISO time>|<event id>", still work: they stand for that event's position."""
 
     @staticmethod
     def encode(event: Event) -> str:
-        raw = f"{event.created_at.isoformat()}|{event.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return base64.urlsafe_b64encode(f"p:{event.feed_position}".encode()).decode().rstrip("=")
 
     @staticmethod
-    def decode(cursor: str) -> tuple[datetime, str]:
+    def decode(cursor: str, db: Session, organization_id: int) -> int:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            if raw.startswith("p:") and raw[2:].isdigit():
+                return int(raw[2:])
             at, event_id = raw.split("|", 1)
-            when = datetime.fromisoformat(at)
+            datetime.fromisoformat(at)
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise HTTPException(status_code=422, detail="not a cursor from this feed") from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when, event_id
+        seen = db.get(Event, event_id[:40])
+        if seen is None or seen.organization_id != organization_id or seen.feed_position is None:
+            raise HTTPException(status_code=422, detail="not a cursor from this feed")
+        return seen.feed_position
 
 
 def event_out(event: Event) -> dict[str, Any]:
@@ -81,22 +78,20 @@ async def feed(
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Your events in order, oldest first. Pass `next` back as `after` to read on; when
-    nothing new has happened, `next` stays where it was."""
-    query = select(Event).where(
-        Event.organization_id == organization.id,
-        Event.created_at <= utcnow() - SETTLE,  # type: ignore[operator]
-    )
-    if after:
-        at, event_id = Cursor.decode(after)
-        query = query.where(
-            or_(
-                col(Event.created_at) > at,
-                and_(col(Event.created_at) == at, col(Event.id) > event_id),
-            )
-        )
+    """Your events in the order they were committed, oldest first. Pass `next` back as
+    `after` to read on; when nothing new has happened, `next` stays where it was. An event
+    shows here as soon as it is committed, and never behind a cursor already handed out."""
+    position = Cursor.decode(after, db, organization.id or 0) if after else 0
     events = list(
-        db.exec(query.order_by(Event.created_at, Event.id).limit(limit))  # type: ignore[arg-type]
+        db.exec(
+            select(Event)
+            .where(
+                col(Event.organization_id) == organization.id,
+                col(Event.feed_position) > position,
+            )
+            .order_by(col(Event.feed_position))
+            .limit(limit)
+        )
     )
     return {
         "events": [event_out(e) for e in events],
