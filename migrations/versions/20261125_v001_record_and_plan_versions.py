@@ -25,7 +25,9 @@ def upgrade() -> None:
             sa.Column("record_version", sa.Integer(), server_default="0", nullable=False)
         )
     with op.batch_alter_table("organization") as batch:
-        batch.add_column(sa.Column("plan_version", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(
+            sa.Column("plan_version", sa.Integer(), server_default="0", nullable=False)
+        )
 
 
 def downgrade() -> None:
