@@ -4,8 +4,11 @@ The portal sends requests wherever an organization points it, from inside the ne
 in. In production that must never reach the portal's own neighbours (a database, a cloud
 metadata service at 169.254.169.254, an admin page on localhost), so only https to public
 addresses is allowed, and the address is checked again at every delivery because DNS can
-change after the endpoint was registered. Development allows plain http and loopback so that
-a receiver on the developer's machine works.
+change after the endpoint was registered. The delivery then connects to the very address that
+was checked (the URL is "pinned" to it, with the original name kept for the Host header, TLS
+SNI and certificate check): a name that resolves to a public address for the check and to a
+private one a moment later (DNS rebinding) can't redirect it. Development allows plain http
+and loopback so that a receiver on the developer's machine works.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2000
 
@@ -102,17 +106,45 @@ def check_webhook_url(url: str, *, production: bool) -> None:
     _check_addresses(host, _addresses(infos))
 
 
-async def check_webhook_url_async(url: str, *, production: bool) -> None:
-    """The same check at delivery time, resolving without blocking the worker's loop."""
+@dataclass(frozen=True)
+class Destination:
+    """Where one delivery goes: the URL to connect to and, when it was pinned to a checked
+    address, the name to send as Host and to check the certificate against."""
+
+    url: str
+    host_header: str | None = None
+    sni_hostname: str | None = None
+
+
+def pin(url: str, address: IPAddress) -> Destination:
+    """The URL with its host name replaced by `address`, keeping the name for Host and TLS."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # checked by _host_and_port
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    port = f":{parts.port}" if parts.port else ""
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (f"{userinfo}@" if userinfo else "") + literal + port
+    return Destination(
+        url=urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)),
+        host_header=parts.hostname + port,
+        sni_hostname=parts.hostname,
+    )
+
+
+async def checked_destination(url: str, *, production: bool) -> Destination:
+    """At delivery time: check the URL again (resolving without blocking the worker's loop)
+    and, in production, pin it to the address that passed."""
     host, port = _host_and_port(url, production=production)
     if not production:
-        return
+        return Destination(url)
     literal = _literal(host)
     if literal is not None:
         _check_addresses(host, [literal])
-        return
+        return Destination(url)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         raise UnsafeWebhookUrl(f"the host {host!r} does not resolve") from None
-    _check_addresses(host, _addresses(infos))
+    addresses = _addresses(infos)
+    _check_addresses(host, addresses)  # every address the name has, not only the first
+    return pin(url, addresses[0])

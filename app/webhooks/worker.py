@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -45,7 +46,7 @@ from app.events.service import envelope_bytes, event_envelope
 from app.webhooks import outbox
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.signing import live_secrets, webhook_headers
-from app.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url_async
+from app.webhooks.ssrf import Destination, UnsafeWebhookUrl, checked_destination
 
 log = logging.getLogger(__name__)
 
@@ -369,11 +370,10 @@ async def attempt_delivery(
     retry_after: timedelta | None = None
     try:
         async with asyncio.timeout(timeout):
-            if production:  # DNS may have changed since the endpoint was registered
-                await check_webhook_url_async(claim.url, production=True)
-            async with client.stream(
-                "POST", claim.url, content=claim.body, headers=headers, follow_redirects=False
-            ) as response:
+            # Checked again (DNS may have changed since the endpoint was registered), and in
+            # production sent to the very address that passed the check.
+            destination = await checked_destination(claim.url, production=production)
+            async with send_to(client, destination, body=claim.body, headers=headers) as response:
                 status_code = response.status_code
                 retry_after = parse_retry_after(
                     response.headers.get("retry-after"), now=attempted_at
@@ -397,6 +397,26 @@ async def attempt_delivery(
         response_excerpt=excerpt,
         error=error[:ERROR_MAX_CHARS] if error else None,
         retry_after=retry_after,
+    )
+
+
+def send_to(
+    client: httpx.AsyncClient, destination: Destination, *, body: bytes, headers: dict[str, str]
+) -> AbstractAsyncContextManager[httpx.Response]:
+    """POST to the destination; a pinned one keeps the endpoint's own name as Host, as TLS
+    server name and for the certificate check."""
+    extensions = {}
+    if destination.host_header:
+        headers = {**headers, "host": destination.host_header}
+    if destination.sni_hostname:
+        extensions["sni_hostname"] = destination.sni_hostname
+    return client.stream(
+        "POST",
+        destination.url,
+        content=body,
+        headers=headers,
+        follow_redirects=False,
+        extensions=extensions,
     )
 
 
