@@ -10,6 +10,7 @@ disagree.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -322,6 +323,7 @@ def _confirm_page(
     button: str,
     cancel_url: str,
     button_class: str = "warning",
+    hidden: dict[str, str] | None = None,
 ) -> HTMLResponse:
     return _page(
         request,
@@ -336,6 +338,7 @@ def _confirm_page(
             "button": button,
             "button_class": button_class,
             "cancel_url": cancel_url,
+            "hidden": hidden or {},
         },
     )
 
@@ -508,6 +511,7 @@ async def rotate_secret_confirm(
             _("The new secret is shown once, on the next page: copy it then."),
         ],
         action=f"/staff/org/endpoints/{endpoint.id}/rotate-secret",
+        hidden={"replacing": _fingerprint(endpoint.secret)},
         button=_("Rotate secret"),
         button_class="primary",
         cancel_url=f"/staff/org/endpoints/{endpoint.id}",
@@ -520,10 +524,20 @@ async def rotate_secret(
 ) -> Response:
     organization = staff_organization(staff, db)
     endpoint = _own_endpoint(db, organization, endpoint_id)
+    # The confirmation names the secret it means to replace: sending the form again (a reload
+    # of this page) must not replace the new secret, which was shown once, before it was used.
+    seen = (await request.form()).get("replacing")
+    if seen != _fingerprint(endpoint.secret):
+        return _endpoint_page(request, db, staff, organization, endpoint, already_rotated=True)
     secret = webhooks.rotate_secret(db, endpoint=endpoint)
     db.commit()
     # Shown on this response only, like the API's answer.
     return _endpoint_page(request, db, staff, organization, endpoint, secret=secret, rotated=True)
+
+
+def _fingerprint(secret: str) -> str:
+    """Which secret a rotation form was for, without putting the secret in the page."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 @router.get("/endpoints/{endpoint_id}/delete", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from app.events.models import Event
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import purpose_body
 from tests.consent.helpers import csrf_from, enroll_and_claim
-from tests.orgadmin.helpers import send_form, sign_in_staff
+from tests.orgadmin.helpers import form_fields, send_form, sign_in_staff
 
 KEY_RE = re.compile(r"<code>([^<]{20,})</code>")
 
@@ -78,9 +78,18 @@ def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
         "Rotate the signing secret?" in confirm.text and "http://127.0.0.1:9/hooks" in confirm.text
     )
     assert not KEY_RE.search(confirm.text)  # asking rotates nothing
-    r = send_form(client, f"{page}/rotate-secret", {}, page=f"{page}/rotate-secret")
+    sent = form_fields(confirm.text, f"{page}/rotate-secret")  # what the browser sends
+    assert set(sent) == {"csrf_token", "replacing"} and secret not in confirm.text
+    r = client.post(f"{page}/rotate-secret", data=sent)
     new_secret = KEY_RE.search(r.text).group(1)
     assert new_secret.startswith("whsec_") and new_secret != secret
+    # A reload sends the same form again: it must not replace the secret just shown.
+    again = client.post(f"{page}/rotate-secret", data=sent)
+    assert again.status_code == 200 and not KEY_RE.search(again.text)
+    assert "This secret was already replaced" in again.text
+    webhook_secret = db.get(WebhookEndpoint, endpoint_id)
+    db.refresh(webhook_secret)
+    assert webhook_secret.secret == new_secret and webhook_secret.previous_secret == secret
     assert org.get("/api/v1/webhook-endpoints").json()["endpoints"][0]["previous_secret_expires_at"]
 
     # A delivery attempt (as the worker records it) shows on the endpoint's page.
