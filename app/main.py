@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         version="1",
         lifespan=lifespan,
         redoc_url=None,
+        docs_url=None,  # our own /docs below: Swagger UI from our files, not a CDN
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -84,6 +85,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
     _install_error_handlers(app)
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        """The organization API's interactive reference (public, like /openapi.json)."""
+        return render(request, "api_docs.html", {"openapi_url": app.openapi_url})
+
     return app
 
 

@@ -16,12 +16,6 @@ CSP = (
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
-# /docs loads Swagger UI's bundle and an inline starter, so it gets its own, looser policy.
-DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 class SecurityHeadersMiddleware:
@@ -87,7 +81,7 @@ class SecurityHeadersMiddleware:
 
     def _extra(self, path: str, message: Message) -> list[tuple[bytes, bytes]]:
         extra = [
-            (b"content-security-policy", (DOCS_CSP if path == "/docs" else CSP).encode()),
+            (b"content-security-policy", CSP.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),
