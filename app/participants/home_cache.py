@@ -70,6 +70,7 @@ class SectionCache:
         if self.max_bytes <= 0 or size > self.max_bytes:
             return
         with self._lock:
+            self._drop_old()
             if key in self._sections:
                 self._drop(key)
             # Older versions of the same section can never be asked for again.
@@ -97,6 +98,12 @@ class SectionCache:
         if time.monotonic() - section.stored_at > self.ttl_seconds:
             return True
         return section.valid_until is not None and now >= section.valid_until
+
+    def _drop_old(self) -> None:
+        """Past their time, sections leave memory even if nobody asks for them again."""
+        oldest = time.monotonic() - self.ttl_seconds
+        for key in [k for k, section in self._sections.items() if section.stored_at < oldest]:
+            self._drop(key)
 
     def _drop(self, key: SectionKey) -> None:
         section = self._sections.pop(key)

@@ -186,6 +186,18 @@ def test_the_store_is_bounded_in_bytes() -> None:
     assert SectionCache(max_bytes=0).size_bytes == 0
 
 
+def test_sections_past_their_time_leave_memory() -> None:
+    import time
+
+    cache = SectionCache(max_bytes=10_000, ttl_seconds=0.05)
+    now = datetime.now(UTC)
+    cache.put(("ptp_a", 1, 1, "en"), Markup("a" * 100), None)
+    assert cache.get(("ptp_a", 1, 1, "en"), now) is not None
+    time.sleep(0.06)
+    cache.put(("ptp_b", 1, 1, "en"), Markup("b" * 100), None)  # any later store sweeps
+    assert len(cache) == 1 and cache.size_bytes == 100
+
+
 def _person(db: Session, person: Person):
     from tests.consent.helpers import Person as ConsentPerson
 
