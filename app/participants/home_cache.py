@@ -15,8 +15,9 @@ changes whenever what it shows could change:
 
 Only sections without any per-visit notice are kept (pages with query parameters such as
 `?show=` or `?sent=` render fresh), and a section holds no CSRF token or other secret of the
-session. The store is bounded in bytes, least recently used first out, and entries expire
-after a few minutes so a participant's data doesn't stay in memory long after they left.
+session. The store is bounded in bytes, least recently used first out; a participant's
+sections are dropped when they log out, and any section leaves memory five minutes after it
+was stored, at the next home page anyone opens in this process.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class SectionCache:
 
     def get(self, key: SectionKey, now: datetime) -> Markup | None:
         with self._lock:
+            self._drop_old()
             section = self._sections.get(key)
             if section is None or self._expired(section, now):
                 if section is not None:
