@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from markupsafe import Markup
 from sqlmodel import Session, select
@@ -230,3 +231,59 @@ def test_nothing_is_kept_when_the_store_is_off(person: Person, settings) -> None
         assert login(other, person.username, person.pin).status_code == 303
         assert "612-555-0100" in _home(other) and "612-555-0100" in _home(other)
         assert len(_sections(other)) == 0 and _sections(other).hits == 0
+
+
+def test_two_transactions_over_the_same_enrollments_never_deadlock(org, engine) -> None:
+    """Each transaction writes to two enrollments in opposite orders, interleaved. Had the
+    version rows been locked as each write was flushed, each would wait for the other (a
+    deadlock PostgreSQL breaks by failing one); they are bumped at commit, in sorted order."""
+    import threading
+
+    from app.holdings.schemas import HoldingIn
+    from app.holdings.service import upsert_holding
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time")
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    refs = ["A-1", "A-2"]
+    for ref in refs:
+        assert org.post("/api/v1/participants", {"external_ref": ref}).status_code == 201
+    with Session(engine) as db:
+        enrollments = {
+            e.external_ref: e.id for e in db.exec(select(Enrollment)) if e.external_ref in refs
+        }
+    before = {ref: _versions_of(engine, enrollments[ref]) for ref in refs}
+    flushed = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def write(order: list[str], key: str) -> None:
+        try:
+            with Session(engine) as session:
+                for n, ref in enumerate(order):
+                    enrollment = session.get(Enrollment, enrollments[ref])
+                    data = HoldingIn(label=key, category="contact", value="x", purpose="housing")
+                    upsert_holding(session, enrollment=enrollment, field_key=f"{key}{n}", data=data)
+                    session.flush()
+                    flushed.wait()  # both have written to their first enrollment, then both
+                session.commit()  #  to their second: the opposite of each other's order
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=(refs, "a")),
+        threading.Thread(target=write, args=(refs[::-1], "b")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    for ref in refs:
+        assert _versions_of(engine, enrollments[ref]) == before[ref] + 2
+
+
+def _versions_of(engine, enrollment_id: str) -> int:
+    with Session(engine) as db:
+        enrollment = db.get(Enrollment, enrollment_id)
+        assert enrollment is not None
+        return enrollment.record_version
