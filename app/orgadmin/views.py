@@ -296,7 +296,8 @@ async def keys(request: Request, staff: OrgAdmin, db: SessionDep) -> Response:
 @router.post("/keys", response_class=HTMLResponse)
 async def create_key(request: Request, staff: OrgAdmin, db: SessionDep) -> Response:
     organization = staff_organization(staff, db)
-    raw = (await request.form()).get("name")
+    form = await request.form()
+    raw = form.get("name")
     name = raw.strip() if isinstance(raw, str) else ""
     errors = FormErrors()
     if not name:
@@ -305,6 +306,15 @@ async def create_key(request: Request, staff: OrgAdmin, db: SessionDep) -> Respo
         errors.add("name", _("The name must be 100 characters or fewer, on one line."))
     if errors:
         return _keys_page(request, db, staff, organization, errors=errors, name=name[:200])
+    newest = form.get("newest")
+    if isinstance(newest, str) and newest.isdigit():
+        known = int(newest)
+        if any(
+            k.id is not None and k.id > known and k.name == name
+            for k in service.list_api_keys(db, organization=organization)
+        ):
+            # The same form again (a reload): the key it made was shown once; make no second.
+            return _keys_page(request, db, staff, organization, already_created=name)
     key = create_api_key(db, organization=organization, name=name)
     db.commit()
     # Shown on this response only: the portal keeps a hash, never the key.

@@ -50,6 +50,23 @@ def test_create_a_key_shown_once_then_revoke_it(db, org, client):
     assert client.get(f"/staff/org/keys/{key_id}/revoke").status_code == 404
 
 
+def test_a_reloaded_create_key_form_makes_no_second_key(db, org, client):
+    sign_in_staff(db, client, org)
+    page = client.get("/staff/org/keys").text
+    sent = form_fields(page, "/staff/org/keys") | {"name": "Case system"}
+    first = client.post("/staff/org/keys", data=sent)
+    assert KEY_RE.search(first.text)
+    again = client.post("/staff/org/keys", data=sent)  # the browser sends the same form again
+    assert again.status_code == 200 and not KEY_RE.search(again.text)
+    assert "A key named Case system was just created from this form" in again.text
+    listing = client.get("/staff/org/keys").text
+    assert listing.count('<p class="label">Case system</p>') == 1
+    # A second key of the same name is still possible, from the page as it is now.
+    sent = form_fields(listing, "/staff/org/keys") | {"name": "Case system"}
+    assert KEY_RE.search(client.post("/staff/org/keys", data=sent).text)
+    assert client.get("/staff/org/keys").text.count('<p class="label">Case system</p>') == 2
+
+
 def test_add_an_endpoint_rotate_its_secret_and_see_attempts(db, org, client):
     sign_in_staff(db, client, org)
     # The webhook service's own rules apply (here: the scheme).
