@@ -37,13 +37,19 @@ def list_api_keys(session: Session, *, organization: Organization) -> list[ApiKe
     return sorted(keys, key=lambda k: k.revoked_at is not None)
 
 
+def own_api_key(session: Session, *, organization: Organization, key_id: int) -> ApiKey | None:
+    """One of the organization's keys; None when it is another's (or none at all)."""
+    key = session.get(ApiKey, key_id)
+    return key if key is not None and key.organization_id == organization.id else None
+
+
 def revoke_api_key(
     session: Session, *, organization: Organization, key_id: int, now: datetime | None = None
 ) -> ApiKey | None:
     """Revoke one of the organization's keys; None when it is not theirs (or not at all).
     Revoking twice keeps the first time."""
-    key = session.get(ApiKey, key_id)
-    if key is None or key.organization_id != organization.id:
+    key = own_api_key(session, organization=organization, key_id=key_id)
+    if key is None:
         return None
     if key.revoked_at is None:
         key.revoked_at = now or utcnow()

@@ -358,9 +358,7 @@ async def revoke_key_confirm(
     key_id: int, request: Request, staff: OrgAdmin, db: SessionDep
 ) -> Response:
     organization = staff_organization(staff, db)
-    key = next(
-        (k for k in service.list_api_keys(db, organization=organization) if k.id == key_id), None
-    )
+    key = service.own_api_key(db, organization=organization, key_id=key_id)
     if key is None or key.revoked_at is not None:
         raise not_found()
     return _confirm_page(

@@ -88,7 +88,7 @@ class OrganizationView:
 
     @property
     def anchor(self) -> str:
-        return f"org-{self.organization.slug}"
+        return organization_anchor(self.organization)
 
     def changes_with_time_at(self, now: datetime) -> datetime | None:
         """The first moment after `now` when the clock alone changes what this section says:
@@ -122,7 +122,12 @@ class HomeSection:
 
     @property
     def anchor(self) -> str:
-        return f"org-{self.organization.slug}"
+        return organization_anchor(self.organization)
+
+
+def organization_anchor(organization: Organization) -> str:
+    """The id of an organization's section: the table of contents links to it."""
+    return f"org-{organization.slug}"
 
 
 def build_home(

@@ -49,6 +49,7 @@ class SectionCache:
         self.max_bytes = max_bytes
         self.ttl_seconds = ttl_seconds
         self._sections: OrderedDict[SectionKey, Section] = OrderedDict()
+        self._swept_at = time.monotonic()
         self._bytes = 0
         self._lock = threading.Lock()  # sync code paths may share the process with async ones
         self.hits = 0
@@ -102,8 +103,13 @@ class SectionCache:
         return section.valid_until is not None and now >= section.valid_until
 
     def _drop_old(self) -> None:
-        """Past their time, sections leave memory even if nobody asks for them again."""
-        oldest = time.monotonic() - self.ttl_seconds
+        """Past their time, sections leave memory even if nobody asks for them again. The
+        sweep runs at most ten times per lifetime, not on every look-up of every request."""
+        now = time.monotonic()
+        if now - self._swept_at < self.ttl_seconds / 10:
+            return
+        self._swept_at = now
+        oldest = now - self.ttl_seconds
         for key in [k for k, section in self._sections.items() if section.stored_at < oldest]:
             self._drop(key)
 

@@ -12,9 +12,10 @@ size of the responses.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 
-from app.security.tokens import same, sign
+from app.security.tokens import sign
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 FORM_FIELD = "csrf_token"
@@ -46,4 +47,4 @@ def _unmask(submitted: str) -> bytes | None:
 
 def csrf_valid(secret_key: str, binding: str, submitted: str | None) -> bool:
     unmasked = _unmask(submitted or "")
-    return unmasked is not None and same(unmasked.hex(), _token(secret_key, binding).hex())
+    return unmasked is not None and hmac.compare_digest(unmasked, _token(secret_key, binding))

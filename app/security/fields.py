@@ -168,29 +168,20 @@ class EncryptedText(TypeDecorator[str]):
         return field_keys().decrypt(value, column=self.column)
 
 
-class EncryptedJSON(TypeDecorator[Any]):
+class EncryptedJSON(EncryptedText):
     """A JSON document stored encrypted (as text: the database can't look inside it)."""
 
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, column: str) -> None:
-        super().__init__()
-        self.column = column
-
-    def __repr__(self) -> str:  # what Alembic's autogenerate writes into a migration
-        return f"{type(self).__name__}({self.column!r})"
+    cache_ok = True  # SQLAlchemy reads it from each class itself, not from the parent
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
         document = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return field_keys().encrypt(document, column=self.column)
+        return super().process_bind_param(document, dialect)
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        return json.loads(field_keys().decrypt(value, column=self.column))
+        document = super().process_result_value(value, dialect)
+        return None if document is None else json.loads(document)
 
 
 # --- re-encrypting after a rotation ---------------------------------------------------------
@@ -209,7 +200,7 @@ def encrypted_columns(metadata: MetaData) -> list[tuple[Table, str, str]]:
     found = []
     for table in metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, EncryptedText | EncryptedJSON):
+            if isinstance(column.type, EncryptedText):  # EncryptedJSON too
                 found.append((table, column.name, column.type.column))
     return found
 

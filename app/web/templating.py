@@ -10,7 +10,7 @@ from typing import Any
 from babel import dates
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from app import i18n
@@ -71,6 +71,15 @@ def make_environment() -> Environment:
     return env
 
 
+def _template_for(request: Request, template_name: str) -> tuple[Template, dict[str, Any]]:
+    """The template, in the request's language, and what every template is given. `locale`
+    first: pages no route rendered (a 404) have no web context, but still a language."""
+    env: Environment = request.app.state.templates
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    i18n.set_locale(locale)
+    return env.get_template(template_name), {"request": request, "locale": locale}
+
+
 def render(
     request: Request,
     template_name: str,
@@ -80,17 +89,8 @@ def render(
     block: str | None = None,
 ) -> HTMLResponse:
     """Render a page; with `block`, only that block of the same template (for HTMX)."""
-    env: Environment = request.app.state.templates
-    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
-    i18n.set_locale(locale)
-    template = env.get_template(template_name)
-    # `locale` first: pages no route rendered (a 404) have no web context, but still a language.
-    ctx = {
-        "request": request,
-        "locale": locale,
-        **getattr(request.state, "template_context", {}),
-        **(context or {}),
-    }
+    template, base = _template_for(request, template_name)
+    ctx = {**base, **getattr(request.state, "template_context", {}), **(context or {})}
     if block is not None:
         html = "".join(template.blocks[block](template.new_context(ctx)))
     else:
@@ -101,11 +101,8 @@ def render(
 def render_fragment(request: Request, template_name: str, context: dict[str, Any]) -> Markup:
     """A part of a page, rendered with everything a page has (the language, the request) but
     without the visit's own context (no CSRF token, no session): safe to keep and reuse."""
-    env: Environment = request.app.state.templates
-    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
-    i18n.set_locale(locale)
-    html = env.get_template(template_name).render({"request": request, "locale": locale, **context})
-    return Markup(html)  # noqa: S704 - autoescaped by the template
+    template, base = _template_for(request, template_name)
+    return Markup(template.render({**base, **context}))  # noqa: S704 - autoescaped
 
 
 def localized(texts: dict[str, str] | None) -> Markup:

@@ -92,6 +92,18 @@ def delete_endpoint(
     session.flush()
 
 
+def _sent_again(now: datetime) -> dict[str, Any]:
+    """A delivery queued again: due now, with a fresh retry schedule (same webhook-id)."""
+    return {
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "dead_at": None,
+        "last_error": None,
+    }
+
+
 def enable_endpoint(
     session: Session,
     *,
@@ -114,14 +126,7 @@ def enable_endpoint(
                 WebhookDelivery.endpoint_id == endpoint.id,  # type: ignore[arg-type]
                 WebhookDelivery.status == "dead",  # type: ignore[arg-type]
             )
-            .values(
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                lease_until=None,
-                dead_at=None,
-                last_error=None,
-            )
+            .values(**_sent_again(now))
             .execution_options(synchronize_session=False)
         ).rowcount
     session.flush()
@@ -184,12 +189,8 @@ def redeliver_event(
             delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id)
         elif delivery.status == "pending":
             continue  # already on its way
-        delivery.status = "pending"
-        delivery.attempts = 0
-        delivery.next_attempt_at = now
-        delivery.lease_until = None
-        delivery.dead_at = None
-        delivery.last_error = None
+        for name, value in _sent_again(now).items():
+            setattr(delivery, name, value)
         session.add(delivery)
         queued += 1
     if queued:
