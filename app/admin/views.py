@@ -14,8 +14,7 @@ from app.admin.service import AdminLockedOut, authenticate_admin, build_dashboar
 from app.db import SessionDep
 from app.organizations.models import NetworkAdmin
 from app.web.deps import LoginRequired, WebContextDep, web_context
-from app.web.forms import FormErrors, safe_next
-from app.web.login import email_password_login, sign_out
+from app.web.login import email_password_login, email_password_login_page, sign_out
 from app.web.templating import render
 from app.webhooks.service import redeliver_event
 
@@ -40,16 +39,8 @@ CurrentAdmin = Annotated[NetworkAdmin, Depends(require_admin)]
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, ctx: WebContextDep) -> Response:
-    if ctx.web_session is not None and ctx.web_session.kind == "admin":
-        return RedirectResponse("/admin", status_code=303)
-    return render(
-        request,
-        "admin/login.html",
-        {
-            "errors": FormErrors(),
-            "email": "",
-            "next": safe_next(request.query_params.get("next"), "/admin"),
-        },
+    return email_password_login_page(
+        request, ctx, kind="admin", template="admin/login.html", home="/admin"
     )
 
 

@@ -37,8 +37,7 @@ from app.web.deps import (
     not_found,
     web_context,
 )
-from app.web.forms import FormErrors, safe_next
-from app.web.login import email_password_login, sign_out
+from app.web.login import email_password_login, email_password_login_page, sign_out
 from app.web.templating import render
 
 # No prefix: the participant's own "Who looked at your record" page (/access) lives here too.
@@ -51,16 +50,8 @@ router.include_router(intake_router)
 
 @router.get("/staff/login", response_class=HTMLResponse)
 async def login_page(request: Request, ctx: WebContextDep) -> Response:
-    if ctx.web_session is not None and ctx.web_session.kind == "staff":
-        return RedirectResponse("/staff", status_code=303)
-    return render(
-        request,
-        "staff/login.html",
-        {
-            "errors": FormErrors(),
-            "email": "",
-            "next": safe_next(request.query_params.get("next"), "/staff"),
-        },
+    return email_password_login_page(
+        request, ctx, kind="staff", template="staff/login.html", home="/staff"
     )
 
 

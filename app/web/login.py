@@ -51,6 +51,16 @@ def sign_out(request: Request, ctx: WebContext, db: Session) -> None:
     set_session_cookie(request, ctx, "", max_age=0)
 
 
+def email_password_login_page(
+    request: Request, ctx: WebContext, *, kind: str, template: str, home: str
+) -> Response:
+    """The empty email-and-password form; someone already signed in as `kind` goes home."""
+    if ctx.web_session is not None and ctx.web_session.kind == kind:
+        return RedirectResponse(home, status_code=303)
+    next_path = safe_next(request.query_params.get("next"), home)
+    return render(request, template, {"errors": FormErrors(), "email": "", "next": next_path})
+
+
 def email_password_login(
     request: Request,
     ctx: WebContext,
