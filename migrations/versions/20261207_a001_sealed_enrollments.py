@@ -1,0 +1,24 @@
+"""accounts: sealed enrollments after a PIN reset, recovery codes, device trust
+
+Revision ID: a001
+Revises: p001
+Create Date: 2026-12-07 03:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "a001"
+down_revision: str | None = "p001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
