@@ -11,14 +11,17 @@ WORKDIR /srv/portal
 # Non-root: the portal never needs to write outside its own data folder.
 RUN useradd --create-home --uid 10001 portal
 
-COPY pyproject.toml README.md babel.cfg ./
-COPY app ./app
-COPY templates ./templates
-COPY locales ./locales
-COPY migrations ./migrations
+COPY pyproject.toml README.md /tmp/src/
+COPY app /tmp/src/app
+COPY templates /tmp/src/templates
+COPY locales /tmp/src/locales
+COPY migrations /tmp/src/migrations
 
-RUN pip install --no-cache-dir -e . \
- && pybabel compile -d locales -D messages \
+# A plain install, and the sources removed: templates, catalogues and migrations ship inside
+# the package, and the portal compiles the catalogues as it starts (or refuses to, naming a
+# missing one).
+RUN pip install --no-cache-dir /tmp/src \
+ && rm -rf /tmp/src \
  && mkdir -p var && chown portal:portal var
 
 USER portal

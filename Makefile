@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYBABEL_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header
 
-.PHONY: run test install install-test translations extract-messages update-catalogs add-locale lint format bench clean
+.PHONY: run test install install-test extract-messages update-catalogs add-locale lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Compiled catalogs are build output (.mo files are not committed).
-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages --statistics 2>&1 | grep -v '^$$' || true
-
-run: install translations
+# No compile step: the portal compiles each locale's messages.po as it starts (app/i18n).
+run: install
 	PORT=$(PORT) $(BIN)/consent-portal serve --demo --port $(PORT)
 
-test: install-test translations
+test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # After changing a participant-facing string: refresh the template and every catalogue.
@@ -51,9 +48,9 @@ lint: install-test
 format: install-test
 	$(BIN)/ruff format app tests bench
 
-bench: install-test translations
+bench: install-test
 	$(BIN)/python bench/home_page.py
 
 clean:
-	rm -rf $(VENV) var
-	find locales -name '*.mo' -delete
+	rm -rf $(VENV) var build
+	find locales -name '*.mo' -delete  # compiled by earlier versions; nothing reads them now

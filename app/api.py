@@ -8,6 +8,7 @@ from app.consent.api import router as consent_router
 from app.context.api import router as context_router
 from app.corrections.api import router as corrections_router
 from app.disclosures.api import router as disclosures_router
+from app.events.api import ledger_router
 from app.events.api import router as events_router
 from app.holdings.api import router as holdings_router
 from app.organizations.api import router as plan_router
@@ -27,5 +28,6 @@ for router in (
     context_router,
     webhooks_router,
     events_router,
+    ledger_router,
 ):
     api_router.include_router(router)

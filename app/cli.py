@@ -35,10 +35,13 @@ def _session() -> Session:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.i18n import check_catalogues
     from app.main import create_app
     from app.migrate import upgrade
+    from app.security import log_redaction
 
     settings = get_settings()
+    check_catalogues()  # before migrating: a portal that would not start changes nothing
     upgrade(settings.database_url)
     if args.demo:
         from app.demo import load_demo
@@ -46,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         load_demo(settings)
     app = create_app(settings, run_worker=not args.no_worker)
     port = args.port or int(os.environ.get("PORT", "8000"))
+    log_redaction.install()  # no claim code or reference in the access log
     uvicorn.run(app, host=args.host, port=port, proxy_headers=True, log_level="info")
     return 0
 
@@ -120,19 +124,58 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from app.events.checkpoints import (
+        load_checkpoints,
+        public_key_b64,
+        signing_key,
+        verify_checkpoints,
+        verify_head,
+    )
     from app.events.service import verify_ledger
 
+    checkpoints = []
+    for path in args.checkpoint:
+        try:
+            with open(path, encoding="utf-8") as file:
+                checkpoints.extend(load_checkpoints(json.load(file)))
+        except (OSError, ValueError) as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            return 2
+    trusted = {public_key_b64(signing_key(get_settings()).public_key()), *args.public_key}
+    problems: list[str] = []
     with _session() as session:
         broken = verify_ledger(session)
-    if broken is None:
-        print("ledger intact")
-        return 0
-    print(
-        f"ledger broken at event {broken.event_id} (participant chain {broken.enrollment_id}, "
-        f"version {broken.seq}): {broken.reason}",
-        file=sys.stderr,
-    )
-    return 1
+        if broken is not None:
+            problems.append(
+                f"ledger broken at event {broken.event_id} (participant chain "
+                f"{broken.enrollment_id}, version {broken.seq}): {broken.reason}"
+            )
+        problems.extend(verify_checkpoints(session, checkpoints, trusted_keys=trusted))
+        for digest in args.head:
+            event, problem = verify_head(session, digest)
+            if problem:
+                problems.append(problem)
+            elif event is not None:
+                print(f"head {digest}: event {event.id}, version {event.seq}, in its chain")
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if checkpoints:
+        print(f"{len(checkpoints)} checkpoint(s) verified")
+    print("ledger intact")
+    return 0
+
+
+def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
+    from app.events.checkpoints import checkpoint_out, make_checkpoint
+
+    settings = get_settings()
+    with _session() as session:
+        checkpoint = make_checkpoint(session, settings=settings)
+        session.commit()
+        print(json.dumps(checkpoint_out(checkpoint)))
+    return 0
 
 
 def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
@@ -229,9 +272,33 @@ def build_parser() -> argparse.ArgumentParser:
     ledger = sub.add_parser("ledger", help="the event ledger").add_subparsers(
         dest="ledger_command", required=True
     )
-    ledger.add_parser("verify", help="check every participant's hash chain").set_defaults(
-        func=cmd_ledger_verify
+    verify = ledger.add_parser("verify", help="check every participant's hash chain")
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint's JSON as served (or a list of them): every chain it covered must "
+        "still reach the head it signed",
     )
+    verify.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        metavar="DIGEST",
+        help="an event's chain_head hash an organization kept: the event must still be there",
+    )
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="BASE64",
+        help="also trust checkpoints signed with this (earlier) key",
+    )
+    verify.set_defaults(func=cmd_ledger_verify)
+    ledger.add_parser(
+        "checkpoint", help="sign a checkpoint of every chain now; prints its JSON"
+    ).set_defaults(func=cmd_ledger_checkpoint)
 
     keys = sub.add_parser("keys", help="field encryption keys").add_subparsers(
         dest="keys_command", required=True

@@ -20,6 +20,8 @@ from typing import TypedDict
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.paths import FROM_SOURCE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEVELOPMENT_SECRET = "development-only-not-a-secret"  # noqa: S105 - the placeholder we refuse
@@ -50,6 +52,14 @@ GENERATE_FIELD_KEY = (
 )
 
 
+def default_hash_concurrency() -> int:
+    """The cores this process may run on (a container's share, where the OS says)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 2)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -71,10 +81,26 @@ class Settings:
     # Home page sections kept rendered in each process (app/participants/home_cache.py); 0 keeps
     # none. About 55 KB per organization holding 40 items: 32 MB keeps ~600 sections.
     home_sections_mb: int = 32
+    # A session ends this long after it started, however busy (idle timeout aside).
+    session_max_hours: int = 12
+    # Argon2 hashes running at once in a process (app/security/passwords.py): more than the
+    # cores only makes every one of them slower, and each holds argon2_memory_kib.
+    hash_concurrency: int = field(default_factory=default_hash_concurrency)
+    # The ledger's signed checkpoints (app/events/checkpoints.py): an Ed25519 seed of its own
+    # (PORTAL_LEDGER_SIGNING_KEY), else one derived from the secret key; made this often.
+    ledger_signing_key: bytes | None = field(default=None, repr=False)
+    ledger_checkpoint_minutes: int = 60
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+
+def _positive_int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    raw = env_vars.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of 1 or more, not {raw!r}")
+    return int(raw)
 
 
 def _non_negative_int(env_vars: Mapping[str, str], name: str, default: int) -> int:
@@ -82,6 +108,12 @@ def _non_negative_int(env_vars: Mapping[str, str], name: str, default: int) -> i
     if not raw.strip().isdigit():
         raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}")
     return int(raw)
+
+
+def _var_dir() -> Path:
+    """The checkout's var/ when running from one; else ./var where the portal is started (an
+    installed portal never writes inside site-packages)."""
+    return ROOT / "var" if FROM_SOURCE else Path.cwd() / "var"
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -100,7 +132,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret = DEVELOPMENT_SECRET
     return Settings(
         env=env,
-        database_url=env_vars.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'portal.db'}"),
+        database_url=env_vars.get("DATABASE_URL", f"sqlite:///{_var_dir() / 'portal.db'}"),
         secret_key=secret,
         base_url=env_vars.get(
             "PORTAL_BASE_URL", f"http://127.0.0.1:{env_vars.get('PORT', '8000')}"
@@ -113,7 +145,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_webhook_settings(env_vars),
         field_keys=_field_keys(env_vars.get("PORTAL_FIELD_KEYS", ""), env=env, secret=secret),
         home_sections_mb=_non_negative_int(env_vars, "PORTAL_HOME_SECTIONS_MB", 32),
+        session_max_hours=_positive_int(env_vars, "PORTAL_SESSION_MAX_HOURS", 12),
+        hash_concurrency=_positive_int(
+            env_vars, "PORTAL_HASH_CONCURRENCY", default_hash_concurrency()
+        ),
+        ledger_signing_key=_ledger_signing_key(env_vars.get("PORTAL_LEDGER_SIGNING_KEY", "")),
+        ledger_checkpoint_minutes=_positive_int(env_vars, "PORTAL_LEDGER_CHECKPOINT_MINUTES", 60),
     )
+
+
+def _ledger_signing_key(value: str) -> bytes | None:
+    """PORTAL_LEDGER_SIGNING_KEY: base64 of a 32-byte Ed25519 seed, or unset (derived)."""
+    if not value.strip():
+        return None
+    try:
+        standard = value.strip().replace("-", "+").replace("_", "/")
+        seed = base64.b64decode(standard.encode("ascii"), validate=True)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ConfigError(
+            "PORTAL_LEDGER_SIGNING_KEY must be base64 of 32 random bytes (an Ed25519 seed); "
+            "make one with python -c 'import base64, os; "
+            "print(base64.b64encode(os.urandom(32)).decode())'"
+        )
+    return seed
 
 
 def _field_keys(value: str, *, env: str, secret: str) -> tuple[FieldKey, ...]:

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -30,6 +31,16 @@ def new_id(prefix: str) -> str:
     Time-ordered so that lists sort by creation; random so that ids leak no counts.
     """
     return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+# The largest INTEGER primary key PostgreSQL holds (SQLite's go to 2**63 - 1). A number from a
+# URL outside 1..MAX_INT_ID names no row, and the database could not even compare it with one.
+MAX_INT_ID = 2**31 - 1
+
+
+def is_int_id(value: int) -> bool:
+    """Whether `value` could be an integer primary key; look it up only when it could."""
+    return 1 <= value <= MAX_INT_ID
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -73,7 +84,40 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A database server that restarts or fails over must not take the portal down with it:
+    # pool_pre_ping tests each pooled connection as it is handed out and replaces a dead one;
+    # a connection lost in the middle of a request fails that request (a 503, app/main.py),
+    # and SQLAlchemy then invalidates the whole pool, so the next requests connect afresh.
+    # A server that doesn't answer at all is given up on after connect_timeout, not after
+    # the operating system's TCP timeout (minutes), so requests meanwhile get their 503 fast.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 5}
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database can't be used right now, rather than that a query is
+    wrong: the connection was lost, the server is shutting down or starting up, the pool is
+    exhausted. Such a request is answered 503 (try again), and the worker backs off."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, sa_exc.OperationalError)
+            or _driver_operational_error(exc.orig)
+        )
+    if isinstance(exc, sa_exc.TimeoutError):  # no connection free in the pool in time
+        return True
+    return _driver_operational_error(exc)
+
+
+def _driver_operational_error(exc: BaseException | None) -> bool:
+    """psycopg's own OperationalError, raised where psycopg is used directly (LISTEN)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.OperationalError)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

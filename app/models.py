@@ -6,15 +6,16 @@ from app.consent.models import Consent
 from app.context.models import ContextNote
 from app.corrections.models import Correction, DeletionRequest, Statement
 from app.disclosures.models import Disclosure
-from app.events.models import Event
+from app.events.models import Event, LedgerCheckpoint, LedgerCheckpointHead
 from app.holdings.models import Holding
 from app.organizations.models import ApiKey, NetworkAdmin, Organization, Purpose, Staff
-from app.participants.models import ClaimCode, Enrollment, Participant
+from app.participants.models import AccountRecovery, ClaimCode, Enrollment, Participant
 from app.security.models import LoginThrottle, WebSession
 from app.staff.models import Handover, StaffAccess
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AccountRecovery",
     "ApiKey",
     "ClaimCode",
     "Consent",
@@ -26,6 +27,8 @@ __all__ = [
     "Event",
     "Handover",
     "Holding",
+    "LedgerCheckpoint",
+    "LedgerCheckpointHead",
     "LoginThrottle",
     "NetworkAdmin",
     "Organization",

@@ -13,12 +13,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from app.corrections.models import Statement
+from app.consent.models import Consent
+from app.corrections.models import Correction, DeletionRequest, Statement
 from app.db import make_engine
+from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.events.service import GENESIS, chain_hash, data_digest, verify_ledger
 from app.holdings.models import Holding
 from app.migrate import alembic_config
+from app.webhooks.models import WebhookAttempt
 
 
 def test_migrated_schema_matches_the_models(engine):
@@ -248,5 +251,155 @@ def test_the_encryption_migration_encrypts_existing_values_and_downgrading_decry
             assert _stored(walk, table, column) == plaintext, (table, column)
         data = _stored(walk, "event", "data")  # JSON again: PostgreSQL's driver parses it
         assert (json.loads(data) if isinstance(data, str) else data) == EVENT_DATA
+    finally:
+        walk.dispose()
+
+
+# --- more fields encrypted at rest (e002) ---------------------------------------------------
+
+ENCRYPTED_BY_E002 = {
+    ("holding", "label"): "Phone at her sister Rosa's " + "é" * 173,  # as long as one may be
+    ("holding", "source"): "Call with Rosa Alvarez",
+    ("correction", "label"): "Phone at her sister Rosa's",
+    ("correction", "tell_recipients"): '["Dana Whitfield, landlord"]',  # JSON, as stored
+    ("deletion_request", "label"): "Phone at her sister Rosa's",
+    ("disclosure", "recipient_name"): "Dana Whitfield, landlord",
+    ("consent", "note"): "Signed at the front desk; " + "é" * 1974,
+    ("webhook_attempt", "response_excerpt"): "stored 612-555-0100 for Maria " + "é" * 4066,
+}
+
+
+def _rows_before_e002(conn):
+    """The rows f001's test writes, then one row of each table e002 encrypts, with the values
+    e002 encrypts in plain text (as a001 stored them)."""
+    _rows_before_encryption(conn)
+    at = datetime(2026, 12, 1, 12, 0)
+    plain = ENCRYPTED_BY_E002
+    conn.execute(
+        text("UPDATE holding SET label = :label, source = :source WHERE id = 'hld_1'"),
+        {"label": plain["holding", "label"], "source": plain["holding", "source"]},
+    )
+    conn.execute(
+        text("UPDATE correction SET label = :label WHERE id = 'cor_1'"),
+        {"label": plain["correction", "label"]},
+    )
+    # tell_recipients is JSON until e002: written through a JSON column, as the app did.
+    conn.execute(
+        sa.update(sa.table("correction", sa.column("id"), sa.column("tell_recipients", sa.JSON())))
+        .where(sa.column("id") == "cor_1")
+        .values(tell_recipients=["Dana Whitfield, landlord"])
+    )
+    _insert(
+        conn,
+        "deletion_request",
+        id="dlr_1",
+        holding_id="hld_1",
+        enrollment_id="ptp_1",
+        field_key="phone",
+        label=plain["deletion_request", "label"],
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "disclosure",
+        id="dsc_1",
+        enrollment_id="ptp_1",
+        purpose_id=1,
+        recipient_name=plain["disclosure", "recipient_name"],
+        field_keys=["phone"],
+        disclosed_at=at,
+        consent_state="given",
+        flagged=False,
+        flag_reasons=[],
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "consent",
+        id="cns_1",
+        enrollment_id="ptp_1",
+        purpose_id=1,
+        state="given",
+        method="paper",
+        recorded_by="Northside",
+        note=plain["consent", "note"],
+        notice_version=1,
+        notice_language="en",
+        notice_text="Northside asks...",
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "webhook_endpoint",
+        id="we_1",
+        organization_id=1,
+        url="https://hooks.example.org/portal",
+        secret="whsec_x",
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "webhook_delivery",
+        id=1,
+        event_id="evt_1",
+        endpoint_id="we_1",
+        status="delivered",
+        attempts=1,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    _insert(
+        conn,
+        "webhook_attempt",
+        id=7,
+        delivery_id=1,
+        endpoint_id="we_1",
+        event_id="evt_1",
+        attempted_at=at,
+        status_code=200,
+        duration_ms=12,
+        response_excerpt=plain["webhook_attempt", "response_excerpt"],
+    )
+
+
+def test_e002_encrypts_the_values_written_before_it_and_downgrading_decrypts(walk_url):
+    config = alembic_config(walk_url)
+    command.upgrade(config, "a001")
+    walk = make_engine(walk_url)
+    try:
+        with walk.begin() as conn:
+            _rows_before_e002(conn)
+
+        command.upgrade(config, "e002")
+        for (table, column), plaintext in ENCRYPTED_BY_E002.items():
+            stored = _stored(walk, table, column)
+            assert stored.startswith("enc1:dev:"), (table, column)
+            assert plaintext[:12] not in stored and "Dana" not in stored, (table, column)
+        # Through the models of the latest schema: the plaintext.
+        command.upgrade(config, "head")
+        with Session(walk) as session:
+            holding = session.get(Holding, "hld_1")
+            assert holding.label == ENCRYPTED_BY_E002["holding", "label"]
+            assert holding.source == "Call with Rosa Alvarez"
+            correction = session.get(Correction, "cor_1")
+            assert correction.label == "Phone at her sister Rosa's"
+            assert correction.tell_recipients == ["Dana Whitfield, landlord"]
+            assert session.get(DeletionRequest, "dlr_1").label == "Phone at her sister Rosa's"
+            assert session.get(Disclosure, "dsc_1").recipient_name == "Dana Whitfield, landlord"
+            assert session.get(Consent, "cns_1").note == ENCRYPTED_BY_E002["consent", "note"]
+            attempt = session.get(WebhookAttempt, 7)
+            assert (
+                attempt.response_excerpt == ENCRYPTED_BY_E002["webhook_attempt", "response_excerpt"]
+            )
+
+        command.downgrade(config, "a001")
+        for (table, column), plaintext in ENCRYPTED_BY_E002.items():
+            stored = _stored(walk, table, column)
+            if column == "tell_recipients":  # JSON again: PostgreSQL's driver parses it
+                assert (json.loads(stored) if isinstance(stored, str) else stored) == [
+                    "Dana Whitfield, landlord"
+                ]
+            else:
+                assert stored == plaintext, (table, column)
     finally:
         walk.dispose()

@@ -40,7 +40,7 @@ def close_account(
 ) -> list[Event]:
     """Close the account in the caller's transaction; returns the participant.closed events."""
     now = now or utcnow()
-    pairs = enrollments_of(session, participant.id)
+    pairs = enrollments_of(session, participant.id, sealed_too=True)
     ids = [e.id for e, _o in pairs]
 
     for event in session.exec(select(Event).where(Event.enrollment_id.in_(ids))):  # type: ignore[attr-defined]

@@ -21,8 +21,9 @@ from app.corrections.models import Correction, DeletionRequest, Statement
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.models import Event
-from app.holdings.models import Holding
+from app.holdings.models import Holding, display_order
 from app.organizations.models import Organization, Purpose
+from app.participants import recovery
 from app.participants.models import Enrollment, Participant
 from app.participants.service import enrollments_of
 from app.security.models import WebSession
@@ -66,7 +67,7 @@ def build_export(session: Session, *, participant: Participant) -> dict[str, Any
     pairs = enrollments_of(session, participant.id)
     ids = [e.id for e, _o in pairs]
     rows = {
-        "holdings": _per_enrollment(session, Holding, ids, Holding.category, Holding.label),
+        "holdings": _per_enrollment(session, Holding, ids),
         "disclosures": _per_enrollment(session, Disclosure, ids, Disclosure.disclosed_at),
         "consents": _per_enrollment(session, Consent, ids, Consent.created_at, Consent.id),
         "corrections": _per_enrollment(session, Correction, ids, Correction.created_at),
@@ -136,6 +137,9 @@ def _own_context(
     session: Session, participant: Participant, pairs: list[tuple[Enrollment, Organization]]
 ) -> list[dict[str, Any]]:
     slugs = {e.id: o.slug for e, o in pairs}
+    # After a PIN reset, words that went to a sealed organization, or to none, could tell a
+    # code's holder about the rest of the account: they wait until the account is opened.
+    sealed = recovery.is_sealed(session, participant.id)
     return [
         {
             "id": n.id,
@@ -146,6 +150,7 @@ def _own_context(
             "updated_at": n.updated_at,
         }
         for n in own_notes(session, participant_id=participant.id)
+        if not sealed or (n.shared_with and all(e in slugs for e in n.shared_with))
     ]
 
 
@@ -156,7 +161,7 @@ def _organization(
     lookups: _Lookups,
 ) -> dict[str, Any]:
     eid = enrollment.id
-    holdings: list[Holding] = rows["holdings"][eid]
+    holdings: list[Holding] = sorted(rows["holdings"][eid], key=display_order)
     labels = {h.field_key: h.label for h in holdings}
     field_keys = {h.id: h.field_key for h in holdings}
     return {

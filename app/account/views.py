@@ -15,9 +15,17 @@ from app.db import SessionDep, utcnow
 from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
+from app.participants import recovery
 from app.participants.service import LockedOut, authenticate
+from app.security.passwords import off_loop
 from app.web.cookies import queue_cookie
-from app.web.deps import SESSION_COOKIE, CurrentParticipant, WebContextDep, web_context
+from app.web.deps import (
+    SESSION_COOKIE,
+    CurrentParticipant,
+    OpenParticipant,
+    WebContextDep,
+    web_context,
+)
 from app.web.forms import FormErrors
 from app.web.templating import render
 
@@ -88,14 +96,14 @@ async def download_print(
 
 
 @router.get("/account/close", response_class=HTMLResponse)
-async def close_page(request: Request, participant: CurrentParticipant) -> Response:
+async def close_page(request: Request, participant: OpenParticipant) -> Response:
     return render(request, "account/close.html", {"errors": FormErrors()})
 
 
 @router.post("/account/close", response_class=HTMLResponse)
 async def close_send(
     request: Request,
-    participant: CurrentParticipant,
+    participant: OpenParticipant,
     ctx: WebContextDep,
     db: SessionDep,
     pin: str = Form(""),
@@ -107,7 +115,9 @@ async def close_send(
         errors.add("pin", _("Enter your PIN to confirm."))
     else:
         try:
-            confirmed = authenticate(db, username=participant.username, pin=pin[:40])
+            confirmed = await off_loop(
+                authenticate, db, username=participant.username, pin=pin[:40]
+            )
         except LockedOut as locked:
             confirmed = None
             errors.add(
@@ -138,3 +148,79 @@ async def close_send(
 @router.get("/account/closed", response_class=HTMLResponse)
 async def closed_page(request: Request) -> Response:
     return render(request, "account/closed.html", {})
+
+
+# --- recovery code: reopen sealed records after a PIN reset ----------------------------------
+
+
+def recovery_code_page(
+    request: Request, code: str, *, first: bool, username: str, next_url: str = "/"
+) -> Response:
+    """The recovery code, shown once (this response only; pages are never cached): to print
+    or write down, with the username."""
+    return render(
+        request,
+        "participants/recovery_code.html",
+        {"recovery_code": code, "first": first, "username": username, "next_url": next_url},
+    )
+
+
+@router.get("/account/recovery", response_class=HTMLResponse)
+async def recovery_page(
+    request: Request, participant: CurrentParticipant, db: SessionDep
+) -> Response:
+    return render(
+        request,
+        "account/recovery.html",
+        {
+            "errors": FormErrors(),
+            "sealed": recovery.reset_notice_due(db, participant.id) is not None
+            or recovery.is_sealed(db, participant.id),
+            "has_code": participant.recovery_code_hash is not None,
+        },
+    )
+
+
+@router.post("/account/recovery", response_class=HTMLResponse)
+async def recovery_send(
+    request: Request,
+    participant: CurrentParticipant,
+    db: SessionDep,
+    recovery_code: str = Form(""),
+) -> Response:
+    """The recovery code opens every sealed organization; a new one replaces it."""
+    errors = FormErrors()
+    if not recovery_code.strip():
+        errors.add("recovery_code", _("Enter your recovery code."))
+    else:
+        try:
+            new_code = recovery.open_with_recovery_code(
+                db, participant=participant, code=recovery_code[:64]
+            )
+        except recovery.RecoveryRefused as refused:
+            db.rollback()
+            message = refused.message
+            if refused.until:
+                message = _(
+                    "Too many wrong recovery codes. For your safety, this is paused until "
+                    "%(time)s.",
+                    time=format_datetime(refused.until, "short"),
+                )
+            errors.add("recovery_code", message)
+        else:
+            db.commit()
+            return recovery_code_page(request, new_code, first=False, username=participant.username)
+    context = {"errors": errors, "sealed": True, "has_code": participant.recovery_code_hash}
+    return render(request, "account/recovery.html", context, status_code=400)
+
+
+@router.post("/account/recovery-code", response_class=HTMLResponse)
+async def new_recovery_code(
+    request: Request, participant: OpenParticipant, db: SessionDep
+) -> Response:
+    """A new recovery code (the old one stops working): only while nothing is sealed, or a
+    code's holder could make one and open the rest of the account."""
+    code = recovery.give_recovery_code(db, participant)
+    recovery.log(db, participant.id, "recovery_code_made")
+    db.commit()
+    return recovery_code_page(request, code, first=False, username=participant.username)

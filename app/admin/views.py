@@ -53,7 +53,7 @@ async def login_submit(
     password: str = Form(""),
     next: str = Form("/admin"),
 ) -> Response:
-    return email_password_login(
+    return await email_password_login(
         request,
         ctx,
         db,

@@ -12,6 +12,7 @@ from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 STATES = ("requested", "given", "refused", "withdrawn", "expired")
 METHODS = ("self", "assisted", "paper", "verbal")
@@ -27,7 +28,9 @@ class Consent(SQLModel, table=True):
     # "API" for a paper form entered by the organization's system.
     recorded_by: str | None = Field(default=None, max_length=200)
     assisted_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
-    note: str | None = Field(default=None, max_length=2000)
+    # What the organization wrote about a paper or verbal consent: encrypted at rest, limited
+    # to 2000 characters of plaintext by the API (app/consent/api.py).
+    note: str | None = Field(default=None, sa_type=EncryptedText("consent.note"))
     notice_version: int
     notice_language: str = Field(max_length=10)
     notice_text: str = Field(sa_type=Text)

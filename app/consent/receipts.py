@@ -22,6 +22,7 @@ from app.i18n import get_locale, pick_text, set_locale
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose, Staff
 from app.participants.models import Enrollment
+from app.participants.service import open_to
 
 CONSENT_EVENT_TYPES = ("consent.given", "consent.withdrawn", "consent.expired")
 RECEIPT_SCHEMA = "https://consent-portal.example/schemas/consent-receipt/1"
@@ -36,7 +37,7 @@ def own_enrollment(
     row = session.exec(
         select(Enrollment, Organization)
         .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
-        .where(Enrollment.id == enrollment_id, Enrollment.participant_id == participant_id)
+        .where(Enrollment.id == enrollment_id, open_to(participant_id))
     ).first()
     return (row[0], row[1]) if row else None
 
@@ -55,7 +56,7 @@ def own_consent(session: Session, *, participant_id: str, consent_id: str) -> Ow
         .join(Enrollment, Enrollment.id == Consent.enrollment_id)  # type: ignore[arg-type]
         .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
         .join(Purpose, Purpose.id == Consent.purpose_id)  # type: ignore[arg-type]
-        .where(Consent.id == consent_id, Enrollment.participant_id == participant_id)
+        .where(Consent.id == consent_id, open_to(participant_id))
     ).first()
     return OwnConsent(*row) if row else None
 

@@ -13,7 +13,7 @@ from app.db import SessionDep
 from app.i18n import lazy_gettext as _l
 from app.participants.models import Participant
 from app.participants.service import FormError, enrollments_of
-from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.deps import OpenParticipant, not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 
@@ -60,7 +60,7 @@ def _form(
 
 @router.get("/context", response_class=HTMLResponse)
 async def context_list(
-    request: Request, participant: CurrentParticipant, db: SessionDep
+    request: Request, participant: OpenParticipant, db: SessionDep
 ) -> Response:
     names = {e.id: o.name for e, o in enrollments_of(db, participant.id)}
     return render(
@@ -84,7 +84,7 @@ async def _posted(request: Request) -> dict:
 
 
 @router.get("/context/new", response_class=HTMLResponse)
-async def new_form(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+async def new_form(request: Request, participant: OpenParticipant, db: SessionDep) -> Response:
     return _form(request, db, participant, None, {"shared_with": []}, FormErrors())
 
 
@@ -111,13 +111,13 @@ async def _save(
 
 
 @router.post("/context/new", response_class=HTMLResponse)
-async def new_send(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+async def new_send(request: Request, participant: OpenParticipant, db: SessionDep) -> Response:
     return await _save(request, db, participant, None)
 
 
 @router.get("/context/{note_id}/edit", response_class=HTMLResponse)
 async def edit_form(
-    request: Request, note_id: str, participant: CurrentParticipant, db: SessionDep
+    request: Request, note_id: str, participant: OpenParticipant, db: SessionDep
 ) -> Response:
     note = _note_or_404(db, participant, note_id)
     values = {"kind": note.kind, "text": note.text, "shared_with": note.shared_with}
@@ -126,14 +126,14 @@ async def edit_form(
 
 @router.post("/context/{note_id}/edit", response_class=HTMLResponse)
 async def edit_send(
-    request: Request, note_id: str, participant: CurrentParticipant, db: SessionDep
+    request: Request, note_id: str, participant: OpenParticipant, db: SessionDep
 ) -> Response:
     return await _save(request, db, participant, _note_or_404(db, participant, note_id))
 
 
 @router.get("/context/{note_id}/withdraw", response_class=HTMLResponse)
 async def withdraw_page(
-    request: Request, note_id: str, participant: CurrentParticipant, db: SessionDep
+    request: Request, note_id: str, participant: OpenParticipant, db: SessionDep
 ) -> Response:
     note = _note_or_404(db, participant, note_id)
     names = {e.id: o.name for e, o in enrollments_of(db, participant.id)}
@@ -146,7 +146,7 @@ async def withdraw_page(
 
 @router.post("/context/{note_id}/withdraw")
 async def withdraw_send(
-    request: Request, note_id: str, participant: CurrentParticipant, db: SessionDep
+    request: Request, note_id: str, participant: OpenParticipant, db: SessionDep
 ) -> Response:
     note = own_note(db, participant_id=participant.id, note_id=note_id[:40])
     if note is not None:  # already withdrawn (the form sent twice): nothing more to do

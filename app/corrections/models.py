@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
-from app.security.fields import EncryptedText
+from app.security.fields import EncryptedJSON, EncryptedText
 
 CORRECTION_STATES = ("requested", "accepted", "denied")
 CORRECTION_DUE_DAYS = 30
@@ -31,8 +31,9 @@ class Correction(SQLModel, table=True):
     enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
     # What the holding said when the participant asked (it may change before the answer).
     field_key: str = Field(max_length=64)
-    label: str = Field(max_length=200)
-    # The participant's values and words are encrypted at rest (app/security/fields.py).
+    # The holding's label, the participant's values and words and the recipients' names are
+    # encrypted at rest (app/security/fields.py).
+    label: str = Field(sa_type=EncryptedText("correction.label"))
     current_value: str | None = Field(
         default=None, sa_type=EncryptedText("correction.current_value")
     )
@@ -53,7 +54,10 @@ class Correction(SQLModel, table=True):
     # After an accepted correction: the holder's data.corrected event, whose acknowledgement
     # says the organization told the recipients outside the network (`tell_recipients`).
     corrected_event_id: str | None = Field(default=None, max_length=40)
-    tell_recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tell_recipients: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(EncryptedJSON("correction.tell_recipients"), nullable=False),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -80,7 +84,7 @@ class DeletionRequest(SQLModel, table=True):
     holding_id: str = Field(foreign_key="holding.id", index=True, max_length=40)
     enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
     field_key: str = Field(max_length=64)
-    label: str = Field(max_length=200)
+    label: str = Field(sa_type=EncryptedText("deletion_request.label"))  # the holding's, encrypted
     open_key: str | None = Field(default=None, max_length=40, unique=True)
     event_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -40,7 +40,7 @@ from app.i18n import format_number
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
-from app.participants.service import FormError
+from app.participants.service import FormError, open_to
 
 
 class CorrectionConflict(ValueError):
@@ -72,7 +72,7 @@ def own_holding(session: Session, *, participant_id: str, holding_id: str) -> Ow
         .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
         .where(
             Holding.id == holding_id,
-            Enrollment.participant_id == participant_id,
+            open_to(participant_id),
             Holding.deleted_at.is_(None),  # type: ignore[union-attr]
         )
     ).first()
@@ -96,7 +96,7 @@ def own_correction(
         .join(Holding, Holding.id == Correction.holding_id)  # type: ignore[arg-type]
         .join(Enrollment, Enrollment.id == Correction.enrollment_id)  # type: ignore[arg-type]
         .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
-        .where(Correction.id == correction_id, Enrollment.participant_id == participant_id)
+        .where(Correction.id == correction_id, open_to(participant_id))
     ).first()
     if row is None:
         return None

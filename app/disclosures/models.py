@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 
 class Disclosure(SQLModel, table=True):
@@ -17,7 +18,10 @@ class Disclosure(SQLModel, table=True):
     id: str = Field(default_factory=lambda: new_id("dsc"), primary_key=True, max_length=40)
     enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
     purpose_id: int = Field(foreign_key="purpose.id", index=True)
-    recipient_name: str = Field(max_length=200)
+    # Encrypted at rest (it can name a person: a landlord, a relative); the limit is on the
+    # plaintext (app/disclosures/schemas.py). It is compared with the plan's recipients in
+    # Python (app/disclosures/service.py), never in SQL.
+    recipient_name: str = Field(sa_type=EncryptedText("disclosure.recipient_name"))
     recipient_organization_id: int | None = Field(
         default=None, foreign_key="organization.id", index=True
     )

@@ -7,11 +7,12 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from app.db import SessionDep
+from app.events.checkpoints import checkpoint_out, public_key_out, recent_checkpoints
 from app.events.models import Event
 from app.events.service import AlreadyAcknowledged, acknowledge_event, event_envelope
 from app.organizations.deps import CurrentOrganization
@@ -19,8 +20,10 @@ from app.schemas import text
 from app.webhooks.service import redeliver_event
 
 router = APIRouter(prefix="/events", tags=["events"])
+ledger_router = APIRouter(prefix="/ledger", tags=["ledger"])
 
 AckNote = text(2000)
+MAX_POSITION = 2**63 - 1  # Event.feed_position is a BIGINT
 
 
 class Cursor:
@@ -37,7 +40,12 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             if raw.startswith("p:") and raw[2:].isdigit():
-                return int(raw[2:])
+                position = int(raw[2:])
+                # A position is a BIGINT: a bigger number was never handed out, and the
+                # database could not even compare it.
+                if position > MAX_POSITION:
+                    raise ValueError(position)
+                return position
             at, event_id = raw.split("|", 1)
             datetime.fromisoformat(at)
         except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -137,3 +145,29 @@ async def redeliver(
     queued = redeliver_event(db, event_id=event.id, organization_id=organization.id)
     db.commit()
     return {"event_id": event.id, "queued": queued}
+
+
+@ledger_router.get("/checkpoints")
+async def checkpoints(
+    organization: CurrentOrganization,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 24,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """The ledger's signed checkpoints, newest first (`before=ID` reads older ones). Each is
+    the Merkle root over every participant's chain head at `created_at`, signed with Ed25519
+    (`public_key`); it reveals nothing about any participant. Keep them: the portal's
+    operator can prove with `consent-portal ledger verify --checkpoint` that no chain lost
+    an event since. The signature covers the canonical JSON (sorted keys, no spaces) of every
+    field but `signature`."""
+    return {
+        "checkpoints": [
+            checkpoint_out(c) for c in recent_checkpoints(db, limit=limit, before=before)
+        ]
+    }
+
+
+@ledger_router.get("/public-key")
+async def public_key(request: Request, organization: CurrentOrganization) -> dict[str, str]:
+    """The Ed25519 key the checkpoints are signed with: raw, base64; and as PEM."""
+    return public_key_out(request.app.state.settings)

@@ -60,5 +60,37 @@ class FeedCounter(SQLModel, table=True):
     position: int = Field(default=0, sa_type=BigInteger)
 
 
+class LedgerCheckpoint(SQLModel, table=True):
+    """A signed checkpoint (app/events/checkpoints.py): the Merkle root over every chain's
+    head at one moment. Organizations keep copies, so removing events afterwards shows."""
+
+    __tablename__ = "ledger_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    chains: int
+    root: str = Field(max_length=64)
+    public_key: str = Field(max_length=64)  # base64 of the Ed25519 public key
+    signature: str = Field(max_length=128)  # base64 of the Ed25519 signature
+
+
+class LedgerCheckpointHead(SQLModel, table=True):
+    """A chain's head as a checkpoint saw it, kept only when it changed since the checkpoint
+    before: a chain's head at checkpoint n is its row with the greatest checkpoint_id <= n.
+    Never published (it names chains); `ledger verify --checkpoint` uses it to name the chain
+    that no longer matches, and the signed root decides whether anything does."""
+
+    __tablename__ = "ledger_checkpoint_head"
+    __table_args__ = (Index("ix_ledger_checkpoint_head_chain", "chain_id", "checkpoint_id"),)
+    checkpoint_id: int = Field(
+        foreign_key="ledger_checkpoint.id",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    # The enrollment whose chain it is; no foreign key, so the record outlives what it names.
+    chain_id: str = Field(primary_key=True, max_length=40)
+    length: int
+    head: str = Field(max_length=64)
+
+
 # Registers the listeners that give events their feed positions as they commit.
 from app.events import feed  # noqa: E402,F401

@@ -227,16 +227,27 @@ _ESSENTIAL_KEYS = (
     "source",
     "ack_url",
     "ack_due_by",
+    "chain_head",
 )
 
 
+def chain_head(event: Event) -> dict[str, Any]:
+    """The participant's chain head right after this event: its own hash and version. An
+    organization that keeps it can later ask the portal to show that the chain still reaches
+    it (`ledger verify --head`); the signed checkpoints cover every chain's head at once."""
+    return {"hash": event.hash, "version": event.seq}
+
+
 def event_envelope(event: Event) -> dict[str, Any]:
-    """`{"type", "timestamp", "data"}`: the webhook body, and each item of the pull feed."""
-    envelope = {"type": event.type, "timestamp": event.created_at.isoformat(), "data": event.data}
+    """`{"type", "timestamp", "data"}`: the webhook body, and each item of the pull feed.
+    `data` is the event's data plus its `chain_head` (not in the data's digest: it is the hash
+    the digest goes into)."""
+    data = {**event.data, "chain_head": chain_head(event)}
+    envelope = {"type": event.type, "timestamp": event.created_at.isoformat(), "data": data}
     if len(envelope_bytes(envelope)) > MAX_BODY_BYTES:
-        data = {k: event.data[k] for k in _ESSENTIAL_KEYS if k in event.data}
-        data["truncated"] = True
-        envelope["data"] = data
+        trimmed = {k: data[k] for k in _ESSENTIAL_KEYS if k in data}
+        trimmed["truncated"] = True
+        envelope["data"] = trimmed
     return envelope
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,15 +20,23 @@ class Holding(SQLModel, table=True):
     id: str = Field(default_factory=lambda: new_id("hld"), primary_key=True, max_length=40)
     enrollment_id: str = Field(foreign_key="enrollment.id", index=True, max_length=40)
     field_key: str = Field(max_length=64)
-    label: str = Field(max_length=200)
+    # The label, value and source are encrypted at rest (app/security/fields.py); their
+    # length limits are on the plaintext (app/holdings/schemas.py). Sort by label in Python
+    # (`display_order`): SQL sees only ciphertext.
+    label: str = Field(sa_type=EncryptedText("holding.label"))
     category: str = Field(max_length=64)
-    # Encrypted at rest; its length limit is on the plaintext (app/schemas.py ValueText).
     value: str | None = Field(default=None, sa_type=EncryptedText("holding.value"))
     purpose_id: int = Field(foreign_key="purpose.id", index=True)
-    source: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, sa_type=EncryptedText("holding.source"))
     collected_at: date | None = None
     retain_until: date | None = None
     sensitive: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def display_order(holding: Any) -> tuple[str, str, str]:
+    """How holdings are listed: by category, then label (a Holding or a row of its table).
+    Sorted in Python, after decryption: in SQL the label is ciphertext."""
+    return (holding.category, holding.label, holding.field_key)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.db import utcnow
-from app.holdings.models import Holding
+from app.holdings.models import Holding, display_order
 from app.holdings.schemas import HoldingIn, HoldingItem
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
@@ -136,7 +136,7 @@ def holdings_of(
     query = select(Holding).where(Holding.enrollment_id == enrollment_id)
     if not include_deleted:
         query = query.where(Holding.deleted_at.is_(None))  # type: ignore[union-attr]
-    return list(session.exec(query.order_by(Holding.category, Holding.label)))  # type: ignore[arg-type]
+    return sorted(session.exec(query), key=display_order)
 
 
 def holding_out(holding: Holding, purpose_key: str) -> dict[str, Any]:

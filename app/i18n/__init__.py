@@ -2,31 +2,98 @@
 
 The current locale lives in a context variable set once per request, so templates, form
 errors and service messages all speak the participant's language without passing it around.
+
+Catalogues are compiled from their .po files as the process starts, in memory: there is no
+separate compile step to forget, nothing to write, and no .mo file to go stale, however the
+portal was installed. A language the portal offers (a folder in locales/) without a catalogue
+it can serve stops the start (`check_catalogues`, called by `create_app`), naming it, rather
+than showing that language in English.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
+import io
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache, lru_cache
+from pathlib import Path
 
 from babel import Locale, dates, numbers
 from babel.core import UnknownLocaleError, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
 from babel.support import LazyProxy, Translations
 
-from app.config import ROOT
+from app.config import ConfigError
+from app.paths import LOCALES_DIR
 
-LOCALES_DIR = ROOT / "locales"
 DEFAULT_LOCALE = "en"
+DOMAIN = "messages"
 # Names CLDR doesn't know, as the language calls itself.
 _OWN_NAMES = {"hmn": "Hmoob"}
 
 
-def _discover_locales() -> tuple[str, ...]:
-    """English, then every language with a catalogue: adding a language is one .po file."""
-    found = sorted(p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
+class MissingCatalogue(ConfigError):
+    """A language the portal offers has no catalogue it can serve."""
+
+
+def discover_locales(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
+    """English, then every language with a folder in locales/: adding a language is one .po
+    file (`make add-locale`)."""
+    found = sorted(p.parent.name for p in locales_dir.glob("*/LC_MESSAGES") if p.is_dir())
     return (DEFAULT_LOCALE, *(code for code in found if code != DEFAULT_LOCALE))
+
+
+def _strings(string: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if string is None:
+        return ()
+    return (string,) if isinstance(string, str) else tuple(string)
+
+
+def compile_catalogue(locales_dir: Path, locale: str) -> Translations:
+    """One language's translations, compiled from its .po in memory (what `pybabel compile`
+    would write, byte for byte; fuzzy entries are left out)."""
+    po = locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=locale, domain=DOMAIN)
+    except FileNotFoundError:
+        raise MissingCatalogue(
+            f"the portal offers the language {locale!r} but has no catalogue for it: {po} is "
+            f"missing (add it, e.g. `make add-locale LOCALE={locale}`, or remove "
+            f"{po.parent.parent} to stop offering {locale!r})"
+        ) from None
+    except (OSError, PoFileError, ValueError, UnicodeDecodeError) as exc:
+        raise MissingCatalogue(
+            f"the catalogue for {locale!r} ({po}) can't be read: {exc}"
+        ) from None
+    if not any(m.id and any(_strings(m.string)) and not m.fuzzy for m in catalog):
+        raise MissingCatalogue(
+            f"the catalogue for {locale!r} ({po}) translates nothing: every page offered in "
+            f"{locale!r} would be English"
+        )
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def load_catalogues(locales_dir: Path = LOCALES_DIR) -> dict[str, _gettext.NullTranslations]:
+    """The translations of every language offered, or MissingCatalogue naming what's missing."""
+    if not (locales_dir / f"{DOMAIN}.pot").is_file():
+        # The template ships with the catalogues: without it, locales/ was not installed.
+        raise MissingCatalogue(
+            f"the portal's translations are not installed: {locales_dir / f'{DOMAIN}.pot'} "
+            "is missing, so no language but English could be served (an install that left "
+            "out locales/?)"
+        )
+    return {
+        code: _gettext.NullTranslations()
+        if code == DEFAULT_LOCALE
+        else compile_catalogue(locales_dir, code)
+        for code in discover_locales(locales_dir)
+    }
 
 
 def _own_name(code: str) -> str:
@@ -36,7 +103,7 @@ def _own_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-SUPPORTED_LOCALES: tuple[str, ...] = _discover_locales()
+SUPPORTED_LOCALES: tuple[str, ...] = discover_locales()
 # Each language named in itself, for the picker.
 LOCALE_NAMES = {code: _own_name(code) for code in SUPPORTED_LOCALES}
 # Babel (CLDR) has no data for Hmong in the Latin (RPA) script that Hmong families in the US
@@ -47,10 +114,19 @@ _current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_
 
 
 @cache
+def _catalogues() -> dict[str, _gettext.NullTranslations]:
+    return load_catalogues(LOCALES_DIR)
+
+
+def check_catalogues() -> None:
+    """At start-up: compile every offered language's catalogue, or refuse to start."""
+    _catalogues()
+
+
+@cache
 def translations_for(locale: str) -> _gettext.NullTranslations:
-    if locale == DEFAULT_LOCALE:
-        return _gettext.NullTranslations()
-    return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+    catalogues = _catalogues()
+    return catalogues.get(locale, catalogues[DEFAULT_LOCALE])
 
 
 def set_locale(locale: str) -> None:

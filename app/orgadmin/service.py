@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.consent.service import effective_state, latest_consents
 from app.corrections.models import Correction
-from app.db import utcnow
+from app.db import is_int_id, utcnow
 from app.events.models import Event
 from app.holdings.models import Holding
 from app.orgadmin.review import PlanReview, review_plan
@@ -39,6 +39,8 @@ def list_api_keys(session: Session, *, organization: Organization) -> list[ApiKe
 
 def own_api_key(session: Session, *, organization: Organization, key_id: int) -> ApiKey | None:
     """One of the organization's keys; None when it is another's (or none at all)."""
+    if not is_int_id(key_id):  # from a URL: a number no key can have
+        return None
     key = session.get(ApiKey, key_id)
     return key if key is not None and key.organization_id == organization.id else None
 

@@ -20,7 +20,7 @@ from app.consent.service import effective_state, latest_consents
 from app.corrections.service import HoldingRecord, holding_records
 from app.corrections.service import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
-from app.holdings.models import Holding
+from app.holdings.models import Holding, display_order
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 from app.participants.service import enrollments_of
@@ -153,11 +153,12 @@ def build_home(
     # Holdings and disclosures are read as plain rows, not ORM objects: the page only reads
     # them, and a participant may have hundreds (bench/home_page.py measures it).
     holding_table, disclosure_table = Holding.__table__, Disclosure.__table__  # type: ignore[attr-defined]
-    holdings = session.execute(
-        sa_select(holding_table)
-        .where(holding_table.c.enrollment_id.in_(enrollment_ids))
-        .order_by(holding_table.c.category, holding_table.c.label)
-    ).all()
+    holdings = sorted(
+        session.execute(
+            sa_select(holding_table).where(holding_table.c.enrollment_id.in_(enrollment_ids))
+        ),
+        key=display_order,  # in Python: the label is encrypted
+    )
     disclosures = session.execute(
         sa_select(disclosure_table)
         .where(disclosure_table.c.enrollment_id.in_(enrollment_ids))

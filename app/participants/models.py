@@ -23,6 +23,9 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     pin_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # SHA-256 of the recovery code the participant was given (shown once, printable); it
+    # reopens every sealed organization after a PIN reset. None for accounts made before.
+    recovery_code_hash: str | None = Field(default=None, max_length=64)
 
 
 class Enrollment(SQLModel, table=True):
@@ -40,6 +43,10 @@ class Enrollment(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Grows with every change the participant could see (app/participants/record_version.py).
     record_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set when the account's PIN was reset with another organization's code: a code proves
+    # the person to its own organization only, so this one's records stay closed to the
+    # account until the participant proves themselves again (CONTRACT.md section 7).
+    sealed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ClaimCode(SQLModel, table=True):
@@ -55,6 +62,20 @@ class ClaimCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccountRecovery(SQLModel, table=True):
+    """A PIN reset, or sealed records opened again: the participant sees each one on their
+    access page, so a reset they did not make does not go unnoticed."""
+
+    __tablename__ = "account_recovery"
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=40)
+    # pin_reset | opened_by_code | opened_by_recovery_code | recovery_code_made
+    kind: str = Field(max_length=30)
+    # The organization whose code was used (none for the recovery code).
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # Registers the listener that keeps Enrollment.record_version and Organization.plan_version.

@@ -11,8 +11,10 @@ from sqlmodel import Session, col, select, update
 from app.db import utcnow
 from app.i18n import gettext as _
 from app.organizations.models import Organization
+from app.participants import recovery
 from app.participants.models import ClaimCode, Enrollment, Participant
 from app.security import throttle
+from app.security.devices import known_device
 from app.security.passwords import hash_secret, verify_secret
 from app.security.sessions import end_all_sessions
 from app.security.tokens import digest, new_claim_code, normalize_claim_code
@@ -21,6 +23,16 @@ CLAIM_CODE_VALID = timedelta(days=30)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 PIN_RE = re.compile(r"^[0-9]{6,12}$")
 LOGIN_SCOPE = "participant.login"
+# Beside the per-username lock: wrong PINs from one client (password spraying), wrong PINs
+# across the whole portal (spraying from many clients), and wrong tries from a device that
+# signed in before (which may pass a locked username with the right PIN).
+CLIENT_SCOPE, CLIENT_LIMIT = "participant.login.client", 20
+OVERALL_SCOPE, OVERALL_KEY, OVERALL_LIMIT = "participant.login.all", "*", 300
+DEVICE_SCOPE = "participant.login.device"
+# Claim codes: failures per client (unknown codes, usernames probed) and per code.
+CLAIM_CLIENT_SCOPE, CLAIM_CLIENT_LIMIT = "claim.client", 20
+CLAIM_CODE_SCOPE, CLAIM_CODE_LIMIT = "claim.code", 10
+WINDOW = timedelta(minutes=15)
 
 
 class DuplicateRef(ValueError):
@@ -162,7 +174,8 @@ def validate_new_pin(pin: str, confirm: str) -> str:
 
 def create_account_by_claim(
     session: Session, *, claim: Claim, username: str, pin: str, confirm_pin: str, language: str
-) -> Participant:
+) -> tuple[Participant, str]:
+    """The new account and its recovery code (shown once, to print or write down)."""
     username = validate_username(session, username)
     validate_new_pin(pin, confirm_pin)
     participant = Participant(
@@ -171,7 +184,7 @@ def create_account_by_claim(
     session.add(participant)
     session.flush()
     link_enrollment(session, claim=claim, participant=participant)
-    return participant
+    return participant, recovery.give_recovery_code(session, participant)
 
 
 class CodeAlreadyUsed(FormError):
@@ -205,18 +218,35 @@ def link_enrollment(session: Session, *, claim: Claim, participant: Participant)
     session.add(claim.enrollment)
 
 
+class WrongUsername(FormError):
+    """The username typed on a PIN reset is not the account's the code belongs to."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "username", _("That is not the username of this account. Check it and try again.")
+        )
+
+
 def reset_pin_by_claim(
-    session: Session, *, claim: Claim, pin: str, confirm_pin: str
+    session: Session, *, claim: Claim, username: str, pin: str, confirm_pin: str
 ) -> Participant:
     """A fresh code for an already claimed enrollment resets the account's PIN: the old PIN
-    and every open session stop working."""
+    and every open session stop working. The person types the account's username (a code
+    alone never shows it), and the code opens its own organization's records only: the
+    account's other enrollments are sealed (app/participants/recovery.py)."""
     assert claim.owner is not None
-    validate_new_pin(pin, confirm_pin)
-    _use_code(session, claim)
     owner = claim.owner
-    owner.pin_hash = hash_secret(pin)
+    if username.strip().lower() != owner.username:
+        raise WrongUsername()
+    validate_new_pin(pin, confirm_pin)
+    # Hashed before the first write: on SQLite a write holds the lock for the whole hash.
+    pin_hash = hash_secret(pin)
+    _use_code(session, claim)
+    owner.pin_hash = pin_hash
     owner.pin_changed_at = utcnow()
     session.add(owner)
+    recovery.seal_all_but(session, participant_id=owner.id, enrollment=claim.enrollment)
+    recovery.log(session, owner.id, "pin_reset", claim.organization.id)
     end_all_sessions(session, participant_id=owner.id)
     throttle.clear(session, LOGIN_SCOPE, owner.username)
     return owner
@@ -226,39 +256,125 @@ def reset_pin_by_claim(
 
 
 class LockedOut(Exception):
-    def __init__(self, until: datetime) -> None:
+    """Logging in is refused until `until`. `reason` says which limit: `username` (too many
+    wrong PINs for it), `client` (too many from this client), `overall` (unusual activity
+    across the portal) or `device` (too many from a device that signed in before)."""
+
+    def __init__(self, until: datetime, reason: str = "username") -> None:
         super().__init__(until)
         self.until = until
+        self.reason = reason
 
 
-def authenticate(session: Session, *, username: str, pin: str) -> Participant | None:
-    """The participant, or None for a wrong username or PIN. Raises LockedOut while the
-    username is locked, even for the right PIN."""
+def _locked(session: Session, scope: str, key: str, reason: str) -> None:
+    until = throttle.locked_until(session, scope, key)
+    if until:
+        raise LockedOut(until, reason)
+
+
+def _failed(session: Session, scope: str, key: str, limit: int) -> datetime | None:
+    return throttle.record_failure(session, scope, key, limit=limit, window=WINDOW)
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    pin: str,
+    client: str = "",
+    device: str | None = None,
+    secret_key: str = "",
+) -> Participant | None:
+    """The participant, or None for a wrong username or PIN. Raises LockedOut while a limit
+    holds: the username's (even for the right PIN), the client's, or the portal's overall.
+
+    A device that signed in to this account before (`device`, its cookie) passes the
+    username, client and overall limits with the right PIN, so a stranger's guesses don't
+    lock the owner out; its own wrong tries are counted against the device."""
     key = username.strip().lower()[:254]
+    participant = session.exec(
+        select(Participant).where(Participant.username == key, Participant.closed_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    nonce = known_device(secret_key, device, participant.id) if participant else None
+    if nonce is not None:
+        assert participant is not None
+        until = throttle.begin_try(session, DEVICE_SCOPE, nonce)
+        if until:
+            raise LockedOut(until, "device")
+        if verify_secret(pin, participant.pin_hash):
+            throttle.clear(session, DEVICE_SCOPE, nonce)
+            throttle.clear(session, LOGIN_SCOPE, key)
+            return participant
+        until = throttle.fail_try(session, DEVICE_SCOPE, nonce)
+        if until:
+            raise LockedOut(until, "device")
+        return None
+    _locked(session, OVERALL_SCOPE, OVERALL_KEY, "overall")
+    if client:
+        _locked(session, CLIENT_SCOPE, client, "client")
     # The try is counted before the PIN is checked, so tries sent at once cannot all slip in.
     until = throttle.begin_try(session, LOGIN_SCOPE, key)
     if until:
         raise LockedOut(until)
-    participant = session.exec(
-        select(Participant).where(Participant.username == key, Participant.closed_at.is_(None))  # type: ignore[union-attr]
-    ).first()
     # verify_secret spends the same time on an unknown username as on a known one.
     if verify_secret(pin, participant.pin_hash if participant else None) and participant:
         throttle.clear(session, LOGIN_SCOPE, key)
         return participant
+    overall = _failed(session, OVERALL_SCOPE, OVERALL_KEY, OVERALL_LIMIT)
+    by_client = _failed(session, CLIENT_SCOPE, client, CLIENT_LIMIT) if client else None
     until = throttle.fail_try(session, LOGIN_SCOPE, key)
     if until:
         raise LockedOut(until)
+    if by_client:
+        raise LockedOut(by_client, "client")
+    if overall:
+        raise LockedOut(overall, "overall")
     return None
 
 
-def enrollments_of(session: Session, participant_id: str) -> list[tuple[Enrollment, Organization]]:
+# --- claim attempts ----------------------------------------------------------------------------
+
+
+def claim_locked(session: Session, *, client: str, code: str | None = None) -> datetime | None:
+    """While set, the claim pages refuse this client (or this code) until then."""
+    if code is not None:
+        until = throttle.locked_until(session, CLAIM_CODE_SCOPE, digest(normalize_claim_code(code)))
+        if until:
+            return until
+    return throttle.locked_until(session, CLAIM_CLIENT_SCOPE, client) if client else None
+
+
+def claim_failed(session: Session, *, client: str, code: str | None = None) -> datetime | None:
+    """An unknown code, a username that is taken or not the account's: counted per client
+    and per code, so neither codes nor usernames can be probed at speed."""
+    until = None
+    if code is not None:
+        until = _failed(
+            session, CLAIM_CODE_SCOPE, digest(normalize_claim_code(code)), CLAIM_CODE_LIMIT
+        )
+    if client:
+        until = _failed(session, CLAIM_CLIENT_SCOPE, client, CLAIM_CLIENT_LIMIT) or until
+    return until
+
+
+def open_to(participant_id: str):  # type: ignore[no-untyped-def]
+    """The enrollments the participant's pages may show: their own, and not sealed after a
+    PIN reset. Every participant-side query of another table joins Enrollment on this."""
+    return (col(Enrollment.participant_id) == participant_id) & col(Enrollment.sealed_at).is_(None)
+
+
+def enrollments_of(
+    session: Session, participant_id: str, *, sealed_too: bool = False
+) -> list[tuple[Enrollment, Organization]]:
+    """The participant's enrollments and their organizations, by name; only the open ones
+    unless `sealed_too` (closing the account, which tells every organization)."""
+    mine = col(Enrollment.participant_id) == participant_id
     return [
         (e, o)
         for e, o in session.exec(
             select(Enrollment, Organization)
             .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
-            .where(Enrollment.participant_id == participant_id)
+            .where(mine if sealed_too else open_to(participant_id))
             .order_by(Organization.name)  # type: ignore[arg-type]
         )
     ]

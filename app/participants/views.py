@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
+from app.account.views import recovery_code_page
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.i18n import ngettext
+from app.participants import recovery
 from app.participants.home import HomeSection, build_home, own_holding
 from app.participants.home_cache import SectionCache, section_key
 from app.participants.service import (
@@ -22,6 +24,8 @@ from app.participants.service import (
     FormError,
     LockedOut,
     authenticate,
+    claim_failed,
+    claim_locked,
     create_account_by_claim,
     enrollments_of,
     find_claim,
@@ -30,6 +34,8 @@ from app.participants.service import (
     validate_new_pin,
     validate_username,
 )
+from app.security.devices import DEVICE_COOKIE, DEVICE_DAYS, device_token
+from app.security.passwords import off_loop
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
 from app.web.deps import (
@@ -119,7 +125,8 @@ async def home(
                 key = section_key(view.enrollment, view.organization, ctx.locale)
                 cache.put(key, section, view.changes_with_time_at(now))
     sections = [HomeSection(o, e, html[e.id]) for e, o in pairs]
-    return render(request, "participants/home.html", {"sections": sections})
+    context = {"sections": sections, "reset": recovery.reset_notice_due(db, participant.id)}
+    return render(request, "participants/home.html", context)
 
 
 @router.get("/holdings/{holding_id}/value", response_class=HTMLResponse)
@@ -141,6 +148,20 @@ async def show_value(
 # --- claim ----------------------------------------------------------------------------------
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _too_many_tries(request: Request, until: datetime) -> Response:
+    """Claim pages refused to this client (or code) for a while: probing codes or usernames."""
+    return render(
+        request,
+        "participants/claim_paused.html",
+        {"until": until, "time": time_tag(until)},
+        status_code=429,
+    )
+
+
 @router.get("/claim", response_class=HTMLResponse)
 async def claim_start(request: Request) -> Response:
     return render(request, "participants/claim_code.html", {"errors": FormErrors(), "code": ""})
@@ -150,9 +171,13 @@ async def claim_start(request: Request) -> Response:
 async def claim_code_entered(request: Request, db: SessionDep, code: str = Form("")) -> Response:
     code = code.strip()[:MAX_CODE]
     errors = FormErrors()
+    if until := claim_locked(db, client=_client(request)):
+        return _too_many_tries(request, until)
     if not code:
         errors.add("code", _("Enter the code the organization gave you."))
     elif find_claim(db, code) is None:
+        if until := claim_failed(db, client=_client(request)):
+            return _too_many_tries(request, until)
         errors.add(
             "code", _("That code does not work. Check it, or ask the organization for a new one.")
         )
@@ -168,12 +193,14 @@ async def claim_code_entered(request: Request, db: SessionDep, code: str = Form(
 
 def _claim_mode(ctx: WebContextDep, claim: Claim | None) -> str:
     """What the claim page offers: create an account, add the organization to the signed-in
-    account, choose a new PIN (the enrollment was claimed before), or nothing."""
+    account, open its sealed records (the owner, after a PIN reset with another code), choose
+    a new PIN (the enrollment was claimed before), or nothing."""
     if claim is None:
         return "invalid"
     if claim.owner is not None:
-        same = ctx.participant is not None and ctx.participant.id == claim.owner.id
-        return "already_yours" if same else "reset_pin"
+        if ctx.participant is not None and ctx.participant.id == claim.owner.id:
+            return "unseal" if claim.enrollment.sealed_at else "already_yours"
+        return "reset_pin"
     return "add" if ctx.participant else "create"
 
 
@@ -187,11 +214,35 @@ def _claim_context(ctx: WebContextDep, claim: Claim | None, code: str) -> dict:
     }
 
 
+def _find_claim(request: Request, db: SessionDep, code: str) -> Claim | Response | None:
+    """The claim, None for a code that doesn't work (counted), or the paused page."""
+    client = _client(request)
+    if until := claim_locked(db, client=client, code=code):
+        return _too_many_tries(request, until)
+    claim = find_claim(db, code)
+    if claim is None and (until := claim_failed(db, client=client)):
+        return _too_many_tries(request, until)
+    return claim
+
+
 @router.get("/claim/{code}", response_class=HTMLResponse)
 async def claim_page(request: Request, code: str, ctx: WebContextDep, db: SessionDep) -> Response:
-    claim = find_claim(db, code[:MAX_CODE])
+    claim = _find_claim(request, db, code[:MAX_CODE])
+    if isinstance(claim, Response):
+        return claim
     context = _claim_context(ctx, claim, code[:MAX_CODE])
     return render(request, "participants/claim.html", context, status_code=200 if claim else 404)
+
+
+def set_device_cookie(request: Request, ctx: WebContextDep, participant_id: str) -> None:
+    """This device signed in: the right PIN keeps working here while the username is locked."""
+    queue_cookie(
+        _cookies(request),
+        DEVICE_COOKIE,
+        device_token(ctx.settings.secret_key, participant_id),
+        secure=ctx.settings.production,
+        max_age=DEVICE_DAYS * 86400,
+    )
 
 
 @router.post("/claim/{code}", response_class=HTMLResponse)
@@ -204,7 +255,9 @@ async def claim_submit(
     pin: str = Form(""),
     confirm_pin: str = Form(""),
 ) -> Response:
-    claim = find_claim(db, code[:MAX_CODE])
+    claim = _find_claim(request, db, code[:MAX_CODE])
+    if isinstance(claim, Response):
+        return claim
     context = _claim_context(ctx, claim, code[:MAX_CODE])
     mode = context["mode"]
     if claim is None:
@@ -220,11 +273,15 @@ async def claim_submit(
             lambda: validate_new_pin(pin, confirm_pin),
         )
     elif mode == "reset_pin":
+        if not username.strip():
+            errors.add("username", _("Enter your username."))
         _collect(errors, lambda: validate_new_pin(pin, confirm_pin))
+    recovery_code = None
     if not errors:
         try:
             if mode == "create":
-                participant = create_account_by_claim(
+                participant, recovery_code = await off_loop(
+                    create_account_by_claim,
                     db,
                     claim=claim,
                     username=username,
@@ -233,11 +290,25 @@ async def claim_submit(
                     language=ctx.locale,
                 )
                 _sign_in(request, db, ctx, participant.id)
+                set_device_cookie(request, ctx, participant.id)
             elif mode == "add" and ctx.participant is not None:
                 link_enrollment(db, claim=claim, participant=ctx.participant)
+            elif mode == "unseal" and ctx.participant is not None:
+                link_enrollment(db, claim=claim, participant=ctx.participant)
+                recovery.open_with_code(
+                    db, participant=ctx.participant, enrollment=claim.enrollment
+                )
             else:
-                owner = reset_pin_by_claim(db, claim=claim, pin=pin, confirm_pin=confirm_pin)
+                owner = await off_loop(
+                    reset_pin_by_claim,
+                    db,
+                    claim=claim,
+                    username=username,
+                    pin=pin,
+                    confirm_pin=confirm_pin,
+                )
                 _sign_in(request, db, ctx, owner.id)
+                set_device_cookie(request, ctx, owner.id)
             db.commit()
         except CodeAlreadyUsed:
             # Sent twice at once (two tabs, or two people): the other request used the code.
@@ -252,23 +323,45 @@ async def claim_submit(
             db.rollback()
             errors.add("username", _("That username is taken. Choose another."))
     if errors:
+        # A username that is taken or not the account's: counted, so a code can't be used
+        # to find out which usernames exist.
+        if errors.get("username") and (
+            until := claim_failed(db, client=_client(request), code=code[:MAX_CODE])
+        ):
+            return _too_many_tries(request, until)
         context["values"] = {"username": username}  # answers are kept; PINs never are
         return render(request, "participants/claim.html", context, status_code=400)
-    notice = "pin" if mode == "reset_pin" else "added"
-    return _redirect(request, f"/?{notice}={claim.enrollment.id}#org-{claim.organization.slug}")
+    notice = {"reset_pin": "pin", "unseal": "opened"}.get(mode, "added")
+    home = f"/?{notice}={claim.enrollment.id}#org-{claim.organization.slug}"
+    if recovery_code is not None:
+        # Shown in this answer only, never stored: a new account gets its recovery code here.
+        return recovery_code_page(
+            request, recovery_code, first=True, username=username.strip().lower(), next_url=home
+        )
+    return _redirect(request, home)
 
 
 # --- log in, log out, quick exit ------------------------------------------------------------
 
 
-def _locked_message(until: datetime) -> Markup:
+def _locked_message(until: datetime, reason: str = "username") -> Markup:
     minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
-    message = Markup.escape(
-        _(
+    if reason == "client":
+        text = _(
+            "Too many wrong PINs were typed from here. For everyone's safety, logging in from "
+            "this connection is paused until %(time)s (%(wait)s)."
+        )
+    elif reason == "overall":
+        text = _(
+            "Logging in is paused for a few minutes because of unusual activity. Try again "
+            "at %(time)s (%(wait)s). A phone you have logged in with before still works."
+        )
+    else:  # the username's own lock, or a known device's
+        text = _(
             "Too many wrong PINs. For your safety, logging in as this username is paused "
             "until %(time)s (%(wait)s)."
         )
-    )
+    message = Markup.escape(text)
     wait = ngettext("in %(num)d minute", "in %(num)d minutes", minutes)
     return message % {"time": time_tag(until), "wait": wait}
 
@@ -307,15 +400,24 @@ async def login_submit(
         errors.add("pin", _("Enter your PIN."))
     if not errors:
         try:
-            participant = authenticate(db, username=username, pin=pin)
+            participant = await off_loop(
+                authenticate,
+                db,
+                username=username,
+                pin=pin,
+                client=_client(request),
+                device=request.cookies.get(DEVICE_COOKIE),
+                secret_key=ctx.settings.secret_key,
+            )
         except LockedOut as locked:
             locked_until = locked.until
-            errors.add("pin", _locked_message(locked.until))
+            errors.add("pin", _locked_message(locked.until, locked.reason))
         else:
             if participant is None:
                 errors.add("pin", _("The username or PIN is not right. Check them and try again."))
             else:
                 _sign_in(request, db, ctx, participant.id)
+                set_device_cookie(request, ctx, participant.id)
                 db.commit()
                 return _redirect(request, safe_next(next))
     return render(
@@ -344,4 +446,5 @@ async def quick_exit(request: Request, ctx: WebContextDep, db: SessionDep) -> Re
     _sign_out(request, db, ctx)
     # The language choice would say someone used the portal in this browser: forget it too.
     queue_cookie(_cookies(request), LANG_COOKIE, "", secure=ctx.settings.production, max_age=0)
+    queue_cookie(_cookies(request), DEVICE_COOKIE, "", secure=ctx.settings.production, max_age=0)
     return RedirectResponse(ctx.settings.quick_exit_url, status_code=303)

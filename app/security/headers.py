@@ -1,4 +1,7 @@
-"""Security headers on every response, and a cap on request bodies (pure ASGI: cheap)."""
+"""Security headers on every response, and a cap on request bodies (pure ASGI: cheap).
+
+Every response means error pages too: the 500 and 503 pages are made inside this middleware
+(app/main.py's ServerErrorPages), not by Starlette's handler outside it."""
 
 from __future__ import annotations
 
@@ -90,7 +93,8 @@ class SecurityHeadersMiddleware:
         ]
         if self.production:
             extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        if path.startswith("/static/"):
+        if path.startswith("/static/") and message.get("status", 200) < 400:
+            # Only a file that was found: a 404 cached for a year would outlive the fix.
             extra.append((b"cache-control", b"public, max-age=31536000, immutable"))
         elif not any(k.lower() == b"cache-control" for k, _v in message.get("headers", [])):
             # Pages about a person must not linger in a shared device's cache.

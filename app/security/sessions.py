@@ -1,4 +1,6 @@
-"""Server-side sessions: created at login, revocable, ended after an idle timeout."""
+"""Server-side sessions: created at login, revocable, ended after an idle timeout and, however
+busy, a fixed time after they started (`PORTAL_SESSION_MAX_HOURS`): a stolen or forgotten
+session kept alive by use still ends."""
 
 from __future__ import annotations
 
@@ -40,13 +42,21 @@ def start_session(
 
 
 def load_session(
-    session: Session, token: str, *, idle_minutes: int, now: datetime | None = None
+    session: Session,
+    token: str,
+    *,
+    idle_minutes: int,
+    max_hours: int,
+    now: datetime | None = None,
 ) -> WebSession | None:
+    """The live session of `token`, or None. A session left alone for `idle_minutes`, or
+    started more than `max_hours` ago (used a minute ago or not), is revoked and refused."""
     now = now or utcnow()
     row = session.get(WebSession, digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    if row.last_seen_at + timedelta(minutes=idle_minutes) < now:
+    idle = row.last_seen_at + timedelta(minutes=idle_minutes) < now
+    if idle or row.created_at + timedelta(hours=max_hours) <= now:
         row.revoked_at = now
         session.add(row)
         session.commit()

@@ -107,3 +107,57 @@ def clear(session: Session, scope: str, key: str) -> None:
     row = session.get(LoginThrottle, (scope, key))
     if row:
         session.delete(row)
+
+
+# --- limits by client and overall -------------------------------------------------------------
+# A per-username limit alone lets one client try one PIN on many usernames (password
+# spraying) and lets a code probe which usernames exist. These counters only count failures
+# within a window and are never cleared by a success (a guesser could clear them with an
+# account of their own); a few tries in flight at once may slip past them, which the
+# per-username limit above does not allow.
+
+
+def record_failure(
+    session: Session,
+    scope: str,
+    key: str,
+    *,
+    limit: int,
+    window: timedelta,
+    lockout: timedelta = LOCKOUT,
+    now: datetime | None = None,
+) -> datetime | None:
+    """Count one failure; returns the lock's end once `limit` failures fell within `window`.
+
+    Commits, so the count holds whatever the caller does next."""
+    now = now or utcnow()
+    _ensure_row(session, scope, key)
+    # Failures older than the window, or a lock that has run out: start counting afresh.
+    session.execute(
+        update(LoginThrottle)
+        .where(
+            _this(scope, key),
+            (col(LoginThrottle.locked_until) <= now)
+            | (
+                col(LoginThrottle.locked_until).is_(None)
+                & (col(LoginThrottle.last_failure_at) < now - window)
+            ),
+        )
+        .values(failures=0, locked_until=None)
+    )
+    session.execute(
+        update(LoginThrottle)
+        .where(_this(scope, key))
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    )
+    session.execute(
+        update(LoginThrottle)
+        .where(
+            _this(scope, key),
+            col(LoginThrottle.locked_until).is_(None),
+            col(LoginThrottle.failures) >= limit,
+        )
+        .values(locked_until=now + lockout)
+    )
+    session.commit()
+    return locked_until(session, scope, key, now)

@@ -29,12 +29,13 @@ from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose, Staff
 from app.participants.models import Enrollment
+from app.participants.refs import MAX_REF, InvalidRef, Problem, validate_external_ref
 from app.participants.service import DuplicateRef, find_enrollment
+from app.security.passwords import off_loop
 from app.staff.deps import CurrentStaff, InParticipantMode, handover_of, signed_in_staff
 from app.staff.models import Handover
 from app.staff.service import (
     INTAKE_ANSWERS,
-    MAX_REF,
     StaffLockedOut,
     WrongPassword,
     consent_purposes,
@@ -142,11 +143,25 @@ async def reference_page(request: Request, staff: CurrentStaff, db: SessionDep) 
     )
 
 
+def _invalid_ref_message(problem: Problem) -> str:
+    if problem == "too_long":
+        return _("Use %(num)d characters or fewer.", num=MAX_REF)
+    if problem == "path":
+        return _("The reference can't have a slash (/) in it, or be only dots.")
+    return _("The reference can't have hidden characters in it, such as tabs or line breaks.")
+
+
 def _reference_error(external_ref: str, staff: Staff, db: SessionDep) -> FormErrors:
+    """What is wrong with the reference the case manager typed (empty is fine: the portal
+    makes one). The rule is the API's own (app/participants/refs.py)."""
     errors = FormErrors()
-    if len(external_ref) > MAX_REF:
-        errors.add("external_ref", _("Use %(num)d characters or fewer.", num=MAX_REF))
-    elif external_ref and find_enrollment(
+    if external_ref:
+        try:
+            validate_external_ref(external_ref)
+        except InvalidRef as exc:
+            errors.add("external_ref", _invalid_ref_message(exc.problem))
+            return errors
+    if external_ref and find_enrollment(
         db, organization_id=staff.organization_id, external_ref=external_ref
     ):
         errors.add(
@@ -358,7 +373,9 @@ async def end_participant_mode(
         return RedirectResponse(intake.url("finish"), status_code=303)
     errors = FormErrors()
     try:
-        take_back(db, handover=intake.handover, staff=intake.staff, password=password[:200])
+        await off_loop(
+            take_back, db, handover=intake.handover, staff=intake.staff, password=password[:200]
+        )
         db.commit()
         return RedirectResponse(intake.url("finish") + "?back=1", status_code=303)
     except StaffLockedOut as locked:

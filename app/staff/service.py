@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from app.consent.models import Consent
 from app.consent.service import current_consent, effective_state, latest_consents, record_consent
-from app.holdings.models import Holding
+from app.holdings.models import Holding, display_order
 from app.organizations.models import Organization, Purpose, Staff
 from app.organizations.service import list_purposes
 from app.participants.models import Enrollment
-from app.participants.service import enroll, find_enrollment, issue_claim_code
+from app.participants.service import enroll, find_enrollment, issue_claim_code, open_to
 from app.security import throttle
 from app.security.models import WebSession
 from app.security.passwords import verify_secret
@@ -23,6 +23,9 @@ from app.security.tokens import CLAIM_ALPHABET
 from app.staff.models import ACCESS_ACTIONS, Handover, StaffAccess
 
 LOGIN_SCOPE = "staff.login"
+# Taking a device back from participant mode has its own limit, per hand-over: wrong tries
+# there must not lock the case manager out of logging in (anyone holding the device can type).
+TAKE_BACK_SCOPE = "staff.take_back"
 
 
 class StaffLockedOut(Exception):
@@ -118,7 +121,7 @@ def access_log_of(session: Session, *, participant_id: str) -> list[AccessEntry]
         .join(Enrollment, col(Enrollment.id) == StaffAccess.enrollment_id)
         .join(Staff, col(Staff.id) == StaffAccess.staff_id)
         .join(Organization, col(Organization.id) == Enrollment.organization_id)
-        .where(Enrollment.participant_id == participant_id)
+        .where(open_to(participant_id))
         .order_by(col(StaffAccess.at).desc(), col(StaffAccess.id).desc())
     ).all()
     return [AccessEntry(*row) for row in rows]
@@ -159,12 +162,13 @@ def consent_states(session: Session, *, enrollment: Enrollment) -> list[PurposeS
 
 
 def holdings_of(session: Session, *, enrollment: Enrollment) -> list[Holding]:
-    return list(
+    return sorted(
         session.exec(
-            select(Holding)
-            .where(Holding.enrollment_id == enrollment.id, col(Holding.deleted_at).is_(None))
-            .order_by(col(Holding.category), col(Holding.label))
-        )
+            select(Holding).where(
+                Holding.enrollment_id == enrollment.id, col(Holding.deleted_at).is_(None)
+            )
+        ),
+        key=display_order,
     )
 
 
@@ -255,15 +259,17 @@ class WrongPassword(Exception):
 
 def take_back(session: Session, *, handover: Handover, staff: Staff, password: str) -> None:
     """End participant mode: only the staff member's password does it. Wrong tries count
-    toward the same lockout as logging in, so the device can't be used to guess it."""
-    until = throttle.begin_try(session, LOGIN_SCOPE, staff.email)
+    toward a limit of this hand-over's own, so the device can't be used to guess the password
+    nor to lock the staff member's login."""
+    key = handover.session_hash
+    until = throttle.begin_try(session, TAKE_BACK_SCOPE, key)
     if until:
         raise StaffLockedOut(until)
     if not check_password(staff, password):
-        until = throttle.fail_try(session, LOGIN_SCOPE, staff.email)
+        until = throttle.fail_try(session, TAKE_BACK_SCOPE, key)
         if until:
             raise StaffLockedOut(until)
         raise WrongPassword()
-    throttle.clear(session, LOGIN_SCOPE, staff.email)
+    throttle.clear(session, TAKE_BACK_SCOPE, key)
     session.delete(handover)
     session.flush()

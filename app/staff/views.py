@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.organizations.models import Staff
+from app.participants import recovery
 from app.participants.models import Enrollment
 from app.participants.service import CLAIM_CODE_VALID, claim_url
 from app.staff.deps import CurrentStaff, staff_organization
@@ -64,7 +65,7 @@ async def login_submit(
     password: str = Form(""),
     next: str = Form("/staff"),
 ) -> Response:
-    return email_password_login(
+    return await email_password_login(
         request,
         ctx,
         db,
@@ -112,6 +113,8 @@ async def home(request: Request, staff: CurrentStaff, db: SessionDep) -> Respons
 
 
 def _record_or_404(db: SessionDep, staff: Staff, external_ref: str) -> Enrollment:
+    if "\x00" in external_ref:  # no reference has one, and PostgreSQL can't compare it
+        raise not_found()
     enrollment = find_record(db, staff=staff, external_ref=external_ref[:MAX_REF])
     if enrollment is None:
         raise not_found()
@@ -186,5 +189,8 @@ async def access_log(request: Request, participant: CurrentParticipant, db: Sess
     return render(
         request,
         "staff/access.html",
-        {"entries": access_log_of(db, participant_id=participant.id)},
+        {
+            "entries": access_log_of(db, participant_id=participant.id),
+            "recoveries": recovery.history(db, participant.id),
+        },
     )

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app import i18n
 from app.config import Settings
 from app.db import SessionDep
+from app.participants import recovery
 from app.participants.models import Participant
 from app.security.csrf import FORM_FIELD, HEADER, SAFE_METHODS, csrf_token, csrf_valid
 from app.security.models import WebSession
@@ -73,7 +74,12 @@ def _read_context(request: Request, db: Session) -> WebContext:
     web_session = None
     idle_logged_out = False
     if token:
-        web_session = load_session(db, token, idle_minutes=settings.session_idle_minutes)
+        web_session = load_session(
+            db,
+            token,
+            idle_minutes=settings.session_idle_minutes,
+            max_hours=settings.session_max_hours,
+        )
         if web_session is None:
             idle_logged_out = True
             queue_cookie(state, SESSION_COOKIE, "", secure=settings.production, max_age=0)
@@ -171,6 +177,22 @@ async def require_participant(request: Request, ctx: WebContextDep) -> Participa
 
 
 CurrentParticipant = Annotated[Participant, Depends(require_participant)]
+
+
+class RecordsSealed(Exception):
+    """The page acts on the whole account while records are sealed after a PIN reset."""
+
+
+async def require_open_account(participant: CurrentParticipant, db: SessionDep) -> Participant:
+    """For pages over the whole account (own words, closing it): while a PIN reset keeps
+    other organizations' records sealed, they wait until the participant opens them, so a
+    code's holder can neither read nor change what concerns those organizations."""
+    if recovery.is_sealed(db, participant.id):
+        raise RecordsSealed()
+    return participant
+
+
+OpenParticipant = Annotated[Participant, Depends(require_open_account)]
 
 
 def not_found() -> HTTPException:

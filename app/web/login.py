@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from app.i18n import format_datetime
 from app.i18n import gettext as _
+from app.security.passwords import off_loop
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
 from app.web.deps import SESSION_COOKIE, WebContext
@@ -61,7 +62,7 @@ def email_password_login_page(
     return render(request, template, {"errors": FormErrors(), "email": "", "next": next_path})
 
 
-def email_password_login(
+async def email_password_login(
     request: Request,
     ctx: WebContext,
     db: Session,
@@ -77,7 +78,8 @@ def email_password_login(
     home: str,
 ) -> Response:
     """Handle a POSTed email-and-password form: `authenticate(db, email=..., password=...)`
-    returns the account or None, or raises `locked_out` (with `.until`) while locked."""
+    returns the account or None, or raises `locked_out` (with `.until`) while locked. It runs
+    in a worker thread (`off_loop`): it checks a password."""
     errors = FormErrors()
     locked_until = None
     if not email.strip():
@@ -86,7 +88,7 @@ def email_password_login(
         errors.add("password", _("Enter your password."))
     if not errors:
         try:
-            account = authenticate(db, email=email[:254], password=password[:200])
+            account = await off_loop(authenticate, db, email=email[:254], password=password[:200])
         except locked_out as locked:
             account = None
             locked_until = locked.until  # type: ignore[attr-defined]

@@ -14,12 +14,10 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from app import i18n
-from app.config import ROOT
+from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.web import labels
 from app.web.deps import staff_home_url
 from app.web.stylesheet import STYLESHEET
-
-STATIC_DIR = ROOT / "app" / "static"
 
 
 def _static_versions() -> dict[str, str]:
@@ -33,7 +31,7 @@ def _static_versions() -> dict[str, str]:
 
 def make_environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(ROOT / "templates")),
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

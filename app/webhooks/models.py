@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+from app.security.fields import EncryptedText
 
 
 class WebhookEndpoint(SQLModel, table=True):
@@ -63,5 +64,9 @@ class WebhookAttempt(SQLModel, table=True):
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_code: int | None = None
     duration_ms: int = 0
-    response_excerpt: str | None = Field(default=None, max_length=4096)
+    # The first 4 KB of the receiver's answer (app/webhooks/worker.py): it may echo the
+    # participant's data, so it is encrypted at rest.
+    response_excerpt: str | None = Field(
+        default=None, sa_type=EncryptedText("webhook_attempt.response_excerpt")
+    )
     error: str | None = Field(default=None, max_length=500)

@@ -7,8 +7,11 @@ addresses is allowed, and the address is checked again at every delivery because
 change after the endpoint was registered. The delivery then connects to the very address that
 was checked (the URL is "pinned" to it, with the original name kept for the Host header, TLS
 SNI and certificate check): a name that resolves to a public address for the check and to a
-private one a moment later (DNS rebinding) can't redirect it. Development allows plain http
-and loopback so that a receiver on the developer's machine works.
+private one a moment later (DNS rebinding) can't redirect it. An IPv6 address that carries an
+IPv4 one (IPv4-mapped, NAT64, 6to4, Teredo) is refused when the IPv4 address it leads to would
+be. Production also refuses a user name or password in the URL (it would be stored and shown
+with the endpoint) and any port but 443. Development allows plain http, loopback and any port
+so that a receiver on the developer's machine works.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2000
+HTTPS_PORT = 443
+# The well-known NAT64 prefix (RFC 6052): 64:ff9b::a.b.c.d is a.b.c.d behind a translator.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -47,13 +53,14 @@ def _host_and_port(url: str, *, production: bool) -> tuple[str, int]:
         )
     if not parts.hostname:
         raise UnsafeWebhookUrl("the URL has no host")
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+    if production and "@" in parts.netloc:
+        raise UnsafeWebhookUrl("the URL must not contain a user name or password")
+    if production and port not in (None, HTTPS_PORT):
+        raise UnsafeWebhookUrl(f"webhooks are only sent to port {HTTPS_PORT}, not {port}")
+    return parts.hostname, port or (HTTPS_PORT if parts.scheme == "https" else 80)
 
 
-def refused_address(address: IPAddress) -> str | None:
-    """Why a resolved address is off limits in production, or None when it is public."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+def _refused_as_is(address: IPAddress) -> str | None:
     for reason, hit in (
         ("a loopback", address.is_loopback),
         ("a link-local", address.is_link_local),
@@ -66,6 +73,35 @@ def refused_address(address: IPAddress) -> str | None:
         if hit:
             return f"{reason} address"
     return None
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address leads to, directly or through a translator or relay."""
+    if address.ipv4_mapped is not None:  # ::ffff:127.0.0.1 is 127.0.0.1
+        return [("an IPv4-mapped", address.ipv4_mapped)]
+    if address in NAT64:  # 64:ff9b::7f00:1 is 127.0.0.1 behind the translator
+        return [("a NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))]
+    carried: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address.sixtofour is not None:
+        carried.append(("a 6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        carried += [("a Teredo", server), ("a Teredo", client)]
+    return carried
+
+
+def refused_address(address: IPAddress) -> str | None:
+    """Why a resolved address is off limits in production, or None when it is public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        for kind, ipv4 in _carried_ipv4(address):
+            reason = _refused_as_is(ipv4)
+            if reason:
+                return f"{kind} address for {ipv4}, which is {reason}"
+        if address.ipv4_mapped is not None or address in NAT64:
+            # These are their IPv4 address and nothing else (Python calls the prefixes private
+            # or reserved); 6to4 and Teredo addresses are also checked as IPv6 addresses below.
+            return None
+    return _refused_as_is(address)
 
 
 def _literal(host: str) -> IPAddress | None:

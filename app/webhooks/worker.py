@@ -13,8 +13,14 @@ How a delivery moves:
    sent again (at least once, always with the same webhook-id).
 
 The worker sleeps until a commit queues deliveries (an in-process hook, and PostgreSQL's
-LISTEN/NOTIFY across processes) or a short poll comes round, and runs consent expiry about
-once a minute. Time comes from `clock`, so tests walk the retry schedule without sleeping.
+LISTEN/NOTIFY across processes) or a short poll comes round, runs consent expiry about
+once a minute, and signs a ledger checkpoint when one is due (app/events/checkpoints.py).
+Time comes from `clock`, so tests walk the retry schedule without sleeping.
+
+While the database is unreachable (a restart, a failover) every step fails: the worker logs
+it once, backs off (up to MAX_BACKOFF_SECONDS), and carries on by itself when the database is
+back. Outcomes it could not record meanwhile are kept and written then, so what was delivered
+is not sent again; leases cover everything else (tests/faults/test_db_restart.py).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from sqlmodel import Session, col
 
 import app.models  # noqa: F401 - every table, and the outbox listeners
 from app.config import Settings
-from app.db import make_engine, utcnow
+from app.db import database_unavailable, make_engine, utcnow
 from app.events.models import Event
 from app.events.service import envelope_bytes, event_envelope
 from app.webhooks import outbox
@@ -71,7 +77,9 @@ MAX_RETRY_AFTER = timedelta(hours=24)
 RESPONSE_EXCERPT_BYTES = 4096
 ERROR_MAX_CHARS = 500
 EXPIRY_EVERY_SECONDS = 60.0
+CHECKPOINT_CHECK_SECONDS = 60.0  # how often to look whether a ledger checkpoint is due
 STOP_GRACE_SECONDS = 5.0  # on shutdown, how long in-flight requests may finish
+MAX_BACKOFF_SECONDS = 5.0  # the longest wait between tries while the database is unreachable
 EXPIRY_LOCK_KEY = 727_001  # PostgreSQL advisory lock: one worker at a time expires consents
 USER_AGENT = "ConsentPortal-Webhooks/1"
 
@@ -468,6 +476,45 @@ class EndpointClients:
         self._clients.clear()
 
 
+class Backoff:
+    """Database steps while the database is unreachable (a restart, a failover): the wait
+    between tries doubles from `first` up to MAX_BACKOFF_SECONDS, the outage is logged once
+    when it starts and once when it ends, not at every try. Anything else that fails is a bug
+    and logged with its traceback every time."""
+
+    def __init__(self, what: str, first: float) -> None:
+        self.what = what
+        self.first = first
+        self.failures = 0
+        self._since = 0.0
+
+    def failed(self, exc: BaseException) -> float:
+        """Log as needed; returns how long to wait before the next try."""
+        self.failures += 1
+        if not database_unavailable(exc):
+            log.error("webhook worker: %s failed; retrying", self.what, exc_info=exc)
+        elif self.failures == 1:
+            self._since = time.monotonic()
+            first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+            log.warning(
+                "webhook worker: %s: the database is unavailable (%s: %s); retrying",
+                self.what,
+                type(exc).__name__,
+                first_line,
+            )
+        return min(self.first * 2 ** min(self.failures - 1, 16), MAX_BACKOFF_SECONDS)
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.info(
+                "webhook worker: %s works again after %.1f s (%d tries failed)",
+                self.what,
+                time.monotonic() - self._since,
+                self.failures,
+            )
+            self.failures = 0
+
+
 class DeliveryWorker:
     """Delivers the outbox with up to `concurrency` requests in flight."""
 
@@ -483,6 +530,7 @@ class DeliveryWorker:
         lease_seconds: float | None = None,
         poll_seconds: float | None = None,
         expire_consents: bool = True,
+        make_checkpoints: bool = True,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -497,6 +545,7 @@ class DeliveryWorker:
             raise ValueError("the lease must outlast the request timeout")
         self.poll_seconds = poll_seconds or settings.webhook_poll_seconds
         self.expire_consents = expire_consents
+        self.make_checkpoints = make_checkpoints
         self.postgresql = engine.dialect.name == "postgresql"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -506,6 +555,8 @@ class DeliveryWorker:
         self._in_flight: dict[asyncio.Task[AttemptOutcome], Claim] = {}
         self._finished: list[AttemptOutcome] = []
         self._abandoned: list[Claim] = []
+        self._claim_backoff = Backoff("claiming deliveries", self.poll_seconds)
+        self._record_backoff = Backoff("recording outcomes", self.poll_seconds)
 
     # Database work runs in a thread so that requests in flight keep moving meanwhile.
     def _claim(self, limit: int) -> list[Claim]:
@@ -536,6 +587,15 @@ class DeliveryWorker:
             count = expire_due(session, base_url=self.settings.base_url, now=self.clock())
             session.commit()
             return count
+
+    def checkpoint_if_due(self) -> bool:
+        """Sign a ledger checkpoint when PORTAL_LEDGER_CHECKPOINT_MINUTES have passed."""
+        from app.events.checkpoints import make_checkpoint_if_due
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            made = make_checkpoint_if_due(session, self.clock(), settings=self.settings)
+            session.commit()
+            return made is not None
 
     def _clients(self) -> EndpointClients:
         return EndpointClients(timeout=self.timeout, max_connections=self.concurrency)
@@ -598,17 +658,27 @@ class DeliveryWorker:
         self._to_record.set()
 
     async def _flush_finished(self) -> None:
+        outcomes: list[AttemptOutcome] = []
         try:
             if self._finished:
                 outcomes, self._finished = self._finished, []
                 await asyncio.to_thread(self._record, outcomes)
+                outcomes = []
             if self._abandoned:
                 claims, self._abandoned = self._abandoned, []
                 await asyncio.to_thread(self._release, claims)
-        except Exception:
-            # Not lost: the leases run out and the deliveries are sent again.
-            log.exception("webhook worker: could not record outcomes; they will be retried")
-            await asyncio.sleep(self.poll_seconds)
+            self._record_backoff.succeeded()
+        except Exception as exc:
+            delay = self._record_backoff.failed(exc)
+            if outcomes and database_unavailable(exc) and not self._drained:
+                # Kept and written once the database is back, so that what was delivered is
+                # not sent again. (Recording only applies while the lease is still this
+                # worker's; if it ran out meanwhile, the row was, or will be, sent again.)
+                self._finished[:0] = outcomes
+                assert self._to_record is not None
+                self._to_record.set()
+            # Otherwise not lost either: the leases run out and the deliveries are sent again.
+            await asyncio.sleep(delay)
 
     async def _record_continuously(self) -> None:
         """Outcomes are written while the claims and the requests go on, so that neither
@@ -632,6 +702,7 @@ class DeliveryWorker:
         # With NOTIFY waking us, polling is only a safety net (and catches retries coming due).
         poll = max(self.poll_seconds, 1.0) if self.postgresql else self.poll_seconds
         next_expiry = self._loop.time() if self.expire_consents else float("inf")
+        next_checkpoint = self._loop.time() if self.make_checkpoints else float("inf")
         try:
             async with self._clients() as clients:
                 while not self._stopping:
@@ -640,16 +711,23 @@ class DeliveryWorker:
                         if self._loop.time() >= next_expiry:
                             next_expiry = self._loop.time() + EXPIRY_EVERY_SECONDS
                             await asyncio.to_thread(self.expire_consents_now)
+                        if self._loop.time() >= next_checkpoint:
+                            next_checkpoint = self._loop.time() + CHECKPOINT_CHECK_SECONDS
+                            await asyncio.to_thread(self.checkpoint_if_due)
                         free = self.concurrency - len(self._in_flight)
                         if free > 0:
                             for claim in await asyncio.to_thread(self._claim, free):
                                 task = asyncio.create_task(self._attempt(clients, claim))
                                 self._in_flight[task] = claim
                                 task.add_done_callback(self._on_done)
-                    except Exception:
-                        # The database may be restarting: leases keep everything safe.
-                        log.exception("webhook worker: database step failed; retrying")
-                        await asyncio.sleep(self.poll_seconds)
+                    except Exception as exc:
+                        # The database may be restarting: leases keep everything safe. Back
+                        # off, and try again sooner when woken (a commit, NOTIFY, a stop).
+                        delay = self._claim_backoff.failed(exc)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                        continue
+                    self._claim_backoff.succeeded()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=poll)
                 await self._drain()
@@ -680,18 +758,22 @@ class DeliveryWorker:
 
         conninfo = make_url(self.engine.url).set(drivername="postgresql")
         dsn = conninfo.render_as_string(hide_password=False)
+        backoff = Backoff("LISTEN (polling meanwhile)", self.poll_seconds * 4)
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(
+                    dsn, autocommit=True, connect_timeout=5
+                ) as conn:
                     await conn.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+                    backoff.succeeded()
+                    assert self._wake is not None
+                    self._wake.set()  # what was committed while not listening
                     async for _ in conn.notifies():
-                        assert self._wake is not None
                         self._wake.set()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("webhook worker: LISTEN connection lost; polling meanwhile")
-                await asyncio.sleep(self.poll_seconds * 4)
+            except Exception as exc:
+                await asyncio.sleep(backoff.failed(exc))
 
 
 # --- how the worker is started -------------------------------------------------------------

@@ -58,7 +58,7 @@ def claim(db: Session, code: str, username: str = "river") -> Participant:
     assert found is not None, "the claim code should work"
     existing = db.exec(select(Participant).where(Participant.username == username)).first()
     if existing is None:
-        participant = create_account_by_claim(
+        participant, _recovery_code = create_account_by_claim(
             db, claim=found, username=username, pin=PIN, confirm_pin=PIN, language="en"
         )
     else:

@@ -7,6 +7,7 @@ a 500 anywhere fails the test.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Iterator
@@ -354,3 +355,30 @@ def test_a_real_server_answers_413_to_an_endless_chunked_body(live_server, org):
         assert r.status_code == 413
         assert r.json() == {"detail": "request body too large"}
         assert http.get("/api/v1/participants/B-2", headers=org.headers).status_code == 404
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "99999999999999999999999",
+        _cursor("p:99999999999999999999999"),
+        _cursor(f"p:{2**63}"),
+        _cursor("p:" + "9" * 140),
+    ],
+)
+def test_a_feed_cursor_past_any_position_is_a_422_not_a_500(app, ready, after):
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.get("/api/v1/events", params={"after": after}, headers=ready.headers)
+    assert_clear_4xx(r, allowed=(422,))
+    assert r.json() == {"detail": "not a cursor from this feed"}
+
+
+def test_the_largest_feed_position_is_still_a_cursor(app, ready):
+    after = _cursor(f"p:{2**63 - 1}")
+    r = ready.get("/api/v1/events", params={"after": after})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"events": [], "next": after}

@@ -170,3 +170,30 @@ def test_unknown_or_impossible_refs_are_4xx(org, ref):
     r = org.get(f"/api/v1/participants/{ref}")
     assert r.status_code in (404, 422), r.text
     assert r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("SL/ASH-1", "external_ref may not contain '/' nor be '.' or '..'"),
+        ("..", "external_ref may not contain '/' nor be '.' or '..'"),
+        ("A\x00B", "control characters (such as NUL) are not allowed"),
+        ("A\tB", "control characters (such as NUL) are not allowed"),
+        ("A\nB", "control characters (such as NUL) are not allowed"),
+        ("A\x85B", "control characters (such as NUL) are not allowed"),
+    ],
+)
+def test_a_ref_that_could_not_be_addressed_or_shown_on_one_line_is_a_clear_422(
+    org, db, ref, reason
+):
+    """The rule is app/participants/refs.py's, the same the staff intake applies."""
+    for path, body in (
+        ("/api/v1/participants", {"external_ref": ref}),
+        ("/api/v1/consent-checks", {"external_ref": ref, "purpose": "housing"}),
+    ):
+        r = org.post(path, body)
+        assert r.status_code == 422, (path, r.text)
+        (error,) = r.json()["detail"]
+        assert error["loc"] == ["body", "external_ref"]
+        assert error["msg"] == f"Value error, {reason}"
+    assert db.exec(select(Enrollment)).all() == []

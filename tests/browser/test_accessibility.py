@@ -371,6 +371,11 @@ def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None
     check("who looked at your record")
     page.goto(f"{base}/account")
     check("account")
+    page.goto(f"{base}/account/recovery")
+    check("recovery code")
+    page.get_by_role("button", name=re.compile(".")).last.click()
+    expect(page.locator(".recovery-card")).to_be_visible()
+    check("recovery code: a new one shown")
     page.goto(f"{base}/download/print")
     check("printable record")
     page.goto(f"{base}/context")
@@ -591,6 +596,7 @@ def _participant_pages(base: str, world: World) -> list[tuple[str, str]]:
         ("claim: add an organization", f"{base}/claim/{world.cedar_code}"),
         ("who looked at your record", f"{base}/access"),
         ("account", f"{base}/account"),
+        ("recovery code", f"{base}/account/recovery"),
         ("printable record", f"{base}/download/print"),
         ("own words", f"{base}/context"),
         ("own words: add", f"{base}/context/new"),

@@ -83,6 +83,7 @@ def test_correction_journey_on_a_phone(
     phone.get_by_label("PIN", exact=True).fill(PIN)
     phone.get_by_label("Confirm PIN").fill(PIN)
     phone.get_by_role("button", name="Create account").click()
+    phone.get_by_role("link", name="Continue to your data").click()
     expect(phone).to_have_url(re.compile(r"/\?added="))
 
     # 1. Request a correction of the phone number.

@@ -133,6 +133,7 @@ def test_assisted_intake_in_spanish_hand_over_and_claim_card(
         mine.get_by_label("PIN", exact=True).fill(PIN)
         mine.get_by_label("Confirm PIN").fill(PIN)
         mine.get_by_role("button", name="Create account").click()
+        mine.get_by_role("link", name="Continue to your data").click()
         expect(mine).to_have_url(re.compile(r"/\?added="))
         expect(mine.get_by_text("Northside Food Shelf").first).to_be_visible()
         # Later, alone, on the home page: each answer given with help is marked so.

@@ -6,7 +6,9 @@ takes the device back."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+import pytest
 from sqlmodel import select
 
 from app.consent.models import Consent
@@ -199,3 +201,65 @@ def test_leaving_the_intake_returns_the_case_manager_to_their_own_language(db, o
     enrollment = db.exec(select(Enrollment).where(Enrollment.external_ref == "C-102")).one()
     finish = client.get(f"/staff/intake/{enrollment.id}/finish")
     assert 'href="/staff">' in finish.text
+
+
+# The references the API refuses (app/participants/refs.py), with the intake's explanation.
+REFUSED_REFS = [
+    ("SL/ASH-1", "have a slash (/) in it"),
+    ("/", "have a slash (/) in it"),
+    ("..", "or be only dots"),
+    (".", "or be only dots"),
+    ("A\x00B", "hidden characters in it, such as tabs or line breaks"),
+    ("A\tB", "hidden characters in it, such as tabs or line breaks"),
+    ("A\r\nB", "hidden characters in it, such as tabs or line breaks"),
+    ("A\x1b[2JB", "hidden characters in it, such as tabs or line breaks"),
+    ("A\x7fB", "hidden characters in it, such as tabs or line breaks"),
+    ("x" * 129, "Use 128 characters or fewer."),
+]
+
+
+@pytest.mark.parametrize(("ref", "explained"), REFUSED_REFS)
+def test_a_reference_the_api_refuses_is_refused_at_intake_too(db, org, client, ref, explained):
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    assert org.post("/api/v1/participants", {"external_ref": ref}).status_code == 422
+    # Both steps check it: the language step is where the enrollment is made.
+    for path in ("/staff/intake", "/staff/intake/language"):
+        page = client.get("/staff/intake")
+        r = client.post(
+            path,
+            data={"external_ref": ref, "language": "none", "csrf_token": csrf_from(page.text)},
+        )
+        assert r.status_code == 400, (path, r.status_code)
+        assert "Error:" in r.text and 'href="#external_ref"' in r.text
+        assert explained in r.text.replace("&#39;", "'"), path
+    assert db.exec(select(Enrollment)).all() == []
+
+
+def test_the_intakes_reference_error_is_in_the_pages_language(db, org, client):
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    page = client.get("/staff/intake?lang=es")
+    r = client.post(
+        "/staff/intake?lang=es",
+        data={"external_ref": "SL/ASH-1", "csrf_token": csrf_from(page.text)},
+    )
+    assert r.status_code == 400
+    assert "La referencia no puede tener una barra (/) ni ser solo puntos." in r.text
+    r = client.post(
+        "/staff/intake?lang=es",
+        data={"external_ref": "A\x00B", "csrf_token": csrf_from(page.text)},
+    )
+    assert "La referencia no puede tener caracteres ocultos" in r.text
+
+
+@pytest.mark.parametrize("ref", ["Ñandú 7", "id:42?x=1#frag", "名前", "x" * 128, " C-7 "])
+def test_a_reference_the_api_takes_is_taken_at_intake(db, org, client, ref):
+    _plan(org)
+    staff = make_staff(db, org)
+    staff_log_in(client, staff.email)
+    _start(client, ref, "none")
+    enrollment = db.exec(select(Enrollment)).one()
+    assert enrollment.external_ref == ref.strip()
+    r = org.get(f"/api/v1/participants/{quote(ref.strip(), safe='')}")
+    assert r.status_code == 200 and r.json()["external_ref"] == ref.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.participants.service import find_claim, reset_pin_by_claim
@@ -110,7 +111,7 @@ def test_a_fresh_claim_code_resets_the_pin_and_the_participant_sees_it(db, org, 
     assert claim_page.status_code == 200
     claim = find_claim(db, code)
     assert claim is not None and claim.owner is not None
-    reset_pin_by_claim(db, claim=claim, pin="739154", confirm_pin="739154")
+    reset_pin_by_claim(db, claim=claim, username="dana", pin="739154", confirm_pin="739154")
     db.commit()
     page = client.get("/login")
     old = client.post(
@@ -138,3 +139,14 @@ def test_closing_the_account_deletes_the_access_log(db, org, client):
     close_account(db, participant=participant)
     db.commit()
     assert db.exec(select(StaffAccess)).first() is None
+
+
+def test_a_reference_no_record_can_have_is_a_404_page(app, db, org):
+    """A NUL in the URL (no reference can hold one; PostgreSQL can't even compare it) or a
+    reference past the longest one is a plain "Page not found", not a 500."""
+    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+    staff_log_in(client, make_staff(db, org).email)
+    for ref in ("A%00B", "%00", "x" * 300):
+        for path in (f"/staff/participants/{ref}", f"/staff/participants/{ref}/claim-card"):
+            r = client.get(path)
+            assert r.status_code == 404 and "Page not found" in r.text, (path, r.status_code)

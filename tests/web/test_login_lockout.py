@@ -14,10 +14,17 @@ from sqlmodel import select
 from app.db import utcnow
 from app.participants.service import LOGIN_SCOPE
 from app.security import passwords, throttle
+from app.security.devices import DEVICE_COOKIE
 from app.security.models import LoginThrottle, WebSession
 from tests.web.conftest import GOOD_PIN, login, logout
 
 WRONG_PIN = "000111"
+
+
+def _stranger(client: TestClient) -> None:
+    """Log out and forget that this browser signed in before: a stranger's device."""
+    logout(client)
+    client.cookies.delete(DEVICE_COOKIE)
 
 
 def _throttle(db, key: str) -> LoginThrottle | None:
@@ -52,7 +59,7 @@ def test_wrong_pin_and_unknown_username_get_the_same_answer(client, person):
 
 
 def test_five_wrong_pins_lock_the_username_for_15_minutes(client, person, db):
-    logout(client)
+    _stranger(client)
     for _ in range(4):
         assert login(client, person.username, WRONG_PIN).status_code == 400
     locked = login(client, person.username, WRONG_PIN)
@@ -76,7 +83,7 @@ def test_five_wrong_pins_lock_the_username_for_15_minutes(client, person, db):
 
 
 def test_the_lock_ends_after_15_minutes(client, person, db):
-    logout(client)
+    _stranger(client)
     for _ in range(5):
         login(client, person.username, WRONG_PIN)
     row = _throttle(db, person.username)
@@ -88,7 +95,7 @@ def test_the_lock_ends_after_15_minutes(client, person, db):
 
 
 def test_a_right_pin_before_the_fifth_clears_the_count(client, person, db):
-    logout(client)
+    _stranger(client)
     for _ in range(4):
         login(client, person.username, WRONG_PIN)
     assert login(client, person.username, person.pin).status_code == 303
@@ -107,7 +114,7 @@ def test_unknown_usernames_are_locked_the_same_way(client):
 def test_the_lock_lives_in_the_database_so_every_process_sees_it(client, person, settings):
     from app.main import create_app
 
-    logout(client)
+    _stranger(client)
     for _ in range(5):
         login(client, person.username, WRONG_PIN)
     with TestClient(create_app(settings), follow_redirects=False) as another_process:
