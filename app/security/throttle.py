@@ -89,15 +89,21 @@ def fail_try(
     session: Session, scope: str, key: str, now: datetime | None = None
 ) -> datetime | None:
     """The try counted by `begin_try` was wrong. Returns the lock's end when it locked the key."""
-    now = now or utcnow()
+    return _lock_when_over(session, scope, key, MAX_FAILURES, LOCKOUT, now or utcnow())
+
+
+def _lock_when_over(
+    session: Session, scope: str, key: str, limit: int, lockout: timedelta, now: datetime
+) -> datetime | None:
+    """Lock the key once it has `limit` failures; commits and returns the lock's end."""
     session.execute(
         update(LoginThrottle)
         .where(
             _this(scope, key),
             col(LoginThrottle.locked_until).is_(None),
-            col(LoginThrottle.failures) >= MAX_FAILURES,
+            col(LoginThrottle.failures) >= limit,
         )
-        .values(locked_until=now + LOCKOUT)
+        .values(locked_until=now + lockout)
     )
     session.commit()
     return locked_until(session, scope, key, now)
@@ -150,14 +156,4 @@ def record_failure(
         .where(_this(scope, key))
         .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
     )
-    session.execute(
-        update(LoginThrottle)
-        .where(
-            _this(scope, key),
-            col(LoginThrottle.locked_until).is_(None),
-            col(LoginThrottle.failures) >= limit,
-        )
-        .values(locked_until=now + lockout)
-    )
-    session.commit()
-    return locked_until(session, scope, key, now)
+    return _lock_when_over(session, scope, key, limit, lockout, now)
