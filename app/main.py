@@ -27,6 +27,7 @@ from app.context.views import router as context_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
+from app.orgadmin.import_views import router as import_router
 from app.orgadmin.views import router as orgadmin_router
 from app.participants.home_cache import SectionCache
 from app.participants.views import router as participant_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(admin_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
+    app.include_router(import_router)
     _install_error_handlers(app)
 
     @app.get("/docs", include_in_schema=False)

@@ -45,6 +45,8 @@ class Correction(SQLModel, table=True):
     requested_event_id: str | None = Field(default=None, max_length=40)
     # The organization's answer.
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who answered: a staff member's name when answered in the browser, NULL through the API.
+    resolved_by: str | None = Field(default=None, max_length=200)
     resolution_reason: str | None = Field(
         default=None, sa_type=EncryptedText("correction.resolution_reason")
     )

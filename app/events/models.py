@@ -48,6 +48,9 @@ class Event(SQLModel, table=True):
     # The organization's answer may repeat the values it acted on: encrypted like `data`
     # (the API limits it to 2000 characters of plaintext).
     ack_note: str | None = Field(default=None, sa_type=EncryptedText("event.ack_note"))
+    # Who answered: a staff member's name when answered in the browser, NULL through the API
+    # (the organization's system). The participant sees it.
+    acked_by: str | None = Field(default=None, max_length=200)
 
 
 class FeedCounter(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +48,9 @@ class Staff(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The daily email of waiting requests (app/staff/digest.py): only for those who opted in.
+    digest_opt_in: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    digest_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NetworkAdmin(SQLModel, table=True):

@@ -20,6 +20,8 @@ from app.participants.service import CLAIM_CODE_VALID, claim_url
 from app.staff.deps import CurrentStaff, staff_organization
 from app.staff.intake import router as intake_router
 from app.staff.qr import qr_svg
+from app.staff.records_views import router as records_router
+from app.staff.requests_views import router as requests_router
 from app.staff.service import (
     MAX_REF,
     StaffLockedOut,
@@ -44,6 +46,8 @@ from app.web.templating import render
 # No prefix: the participant's own "Who looked at your record" page (/access) lives here too.
 router = APIRouter(dependencies=[Depends(web_context)])
 router.include_router(intake_router)
+router.include_router(requests_router)
+router.include_router(records_router)
 
 
 # --- log in and out --------------------------------------------------------------------------
