@@ -82,6 +82,21 @@ def cmd_org_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_key(args: argparse.Namespace) -> int:
+    """A new API key for an organization (keys are shown once; a lost one is replaced)."""
+    from app.organizations.service import create_api_key, get_organization
+
+    with _session() as session:
+        organization = get_organization(session, args.org)
+        if organization is None:
+            print(f"error: no organization {args.org!r}", file=sys.stderr)
+            return 1
+        key = create_api_key(session, organization=organization, name=args.name)
+        session.commit()
+    print(json.dumps({"organization": organization.slug, "api_key": key}))
+    return 0
+
+
 def cmd_staff_create(args: argparse.Namespace) -> int:
     from app.organizations.service import DuplicateError, create_staff, get_organization
 
@@ -251,6 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--name", required=True)
     org_create.add_argument("--slug", required=True)
     org_create.set_defaults(func=cmd_org_create)
+    org_key = org.add_parser("key", help="make a new API key for an organization")
+    org_key.add_argument("--org", required=True)
+    org_key.add_argument("--name", default="default")
+    org_key.set_defaults(func=cmd_org_key)
 
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", required=True

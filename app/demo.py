@@ -1,5 +1,6 @@
 """Demo data for `make run`: three organizations with realistic plans, one participant who
-has claimed two of them, one case manager. Loaded once, on the first run."""
+has claimed two of them, and one person in every staff role (a case manager, an org admin, a
+network administrator). Loaded once, on the first run; every start prints every demo login."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from app.holdings.schemas import HoldingIn
 from app.holdings.service import upsert_holding
 from app.organizations.models import Organization
 from app.organizations.schemas import PurposeIn, RecipientIn
-from app.organizations.service import create_organization, create_staff, upsert_purpose
+from app.organizations.service import (
+    create_network_admin,
+    create_organization,
+    create_staff,
+    upsert_purpose,
+)
 from app.participants.models import Participant
 from app.participants.service import enroll, find_claim, issue_claim_code, link_enrollment
 from app.security.passwords import hash_secret
@@ -25,6 +31,8 @@ DEMO_USERNAME = "demo"
 DEMO_PIN = "482913"
 DEMO_STAFF_EMAIL = "casey@northside.example"
 DEMO_STAFF_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the demo on purpose
+DEMO_ORG_ADMIN_EMAIL = "avery@northside.example"
+DEMO_NETWORK_ADMIN_EMAIL = "network@portal.example"
 
 
 def _purpose(**kw: object) -> PurposeIn:
@@ -36,7 +44,14 @@ def load_demo(settings: Settings) -> bool:
     engine = make_engine(settings.database_url)
     with Session(engine, expire_on_commit=False) as session:
         if session.exec(select(Organization)).first() is not None:
-            print("Demo data already loaded; log in as", DEMO_USERNAME, "/ PIN", DEMO_PIN)
+            print("\nDemo data already loaded.")
+            print_logins(settings.base_url)
+            print(
+                "  API keys were shown once, when the demo was loaded; make a new one with\n"
+                "  `consent-portal org key --org northside` (or in the browser: the org admin's\n"
+                "  API keys page)."
+            )
+            print()
             return False
         keys = {}
         northside, keys["northside"] = create_organization(
@@ -337,18 +352,37 @@ def load_demo(settings: Settings) -> bool:
             password=DEMO_STAFF_PASSWORD,
             name="Casey Morgan",
         )
+        create_staff(
+            session,
+            organization=northside,
+            email=DEMO_ORG_ADMIN_EMAIL,
+            role="org_admin",
+            password=DEMO_STAFF_PASSWORD,
+            name="Avery Lee",
+        )
+        create_network_admin(session, email=DEMO_NETWORK_ADMIN_EMAIL, password=DEMO_STAFF_PASSWORD)
         session.commit()
 
     base = settings.base_url
     print("\nDemo data loaded.")
-    print(f"  Participant:   {base}/login  username {DEMO_USERNAME!r}  PIN {DEMO_PIN!r}")
+    print_logins(base)
     print(f"  Claim a third organization (Lakeside Youth Program): {base}/claim/{lakeside_code}")
-    print(f"  Case manager:  {base}/staff/login  {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
     for slug, key in keys.items():
         print(f"  API key for {slug}: {key}")
     print()
     engine.dispose()
     return True
+
+
+def print_logins(base: str) -> None:
+    """Every demo login, so a newcomer meets every role."""
+    print(f"  Participant:      {base}/login  username {DEMO_USERNAME!r}  PIN {DEMO_PIN!r}")
+    print(f"  Case manager:     {base}/staff/login  {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
+    print(f"  Org admin:        {base}/staff/login  {DEMO_ORG_ADMIN_EMAIL} / {DEMO_STAFF_PASSWORD}")
+    print(
+        f"  Network admin:    {base}/admin/login  {DEMO_NETWORK_ADMIN_EMAIL} / "
+        f"{DEMO_STAFF_PASSWORD}"
+    )
 
 
 def _find(session: Session, organization: Organization, key: str):  # type: ignore[no-untyped-def]
