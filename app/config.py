@@ -13,9 +13,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import TypedDict
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -90,6 +92,10 @@ class Settings:
     # (PORTAL_LEDGER_SIGNING_KEY), else one derived from the secret key; made this often.
     ledger_signing_key: bytes | None = field(default=None, repr=False)
     ledger_checkpoint_minutes: int = 60
+    # The staff's daily digest (app/staff/digest.py): smtp:// or smtps://, empty sends none.
+    # Not in repr: the URL may carry the mail server's password.
+    smtp_url: str = field(default="", repr=False)
+    smtp_from: str = ""
 
     @property
     def production(self) -> bool:
@@ -151,7 +157,41 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         ledger_signing_key=_ledger_signing_key(env_vars.get("PORTAL_LEDGER_SIGNING_KEY", "")),
         ledger_checkpoint_minutes=_positive_int(env_vars, "PORTAL_LEDGER_CHECKPOINT_MINUTES", 60),
+        **_smtp_settings(env_vars),
     )
+
+
+class _SmtpSettings(TypedDict):
+    smtp_url: str
+    smtp_from: str
+
+
+def _smtp_settings(env_vars: Mapping[str, str]) -> _SmtpSettings:
+    """PORTAL_SMTP_URL: `smtp[s]://[user:password@]host[:port][?from=address]`; the sender is
+    PORTAL_SMTP_FROM, else `?from=`, else noreply@ the host of PORTAL_BASE_URL. Checked at
+    start, so a typo shows now rather than as a digest that never arrives."""
+    url = env_vars.get("PORTAL_SMTP_URL", "").strip()
+    if not url:
+        return {"smtp_url": "", "smtp_from": ""}
+    # Never echo the URL itself: it may hold a password.
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("PORTAL_SMTP_URL has a port that is not a number") from None
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError(
+            "PORTAL_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+        )
+    sender = env_vars.get("PORTAL_SMTP_FROM", "").strip()
+    if not sender:
+        sender = (parse_qs(parts.query).get("from") or [""])[0].strip()
+    if not sender:
+        base_host = urlsplit(env_vars.get("PORTAL_BASE_URL", "")).hostname or "localhost"
+        sender = f"noreply@{base_host}"
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(f"PORTAL_SMTP_FROM is not an email address: {sender!r}")
+    return {"smtp_url": url, "smtp_from": sender}
 
 
 def _ledger_signing_key(value: str) -> bytes | None:

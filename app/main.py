@@ -21,12 +21,14 @@ from app import i18n
 from app.account.views import router as account_router
 from app.admin.views import router as admin_router
 from app.api import api_router
+from app.concerns.views import router as concerns_router
 from app.config import Settings, get_settings
 from app.consent.views import router as consent_router
 from app.context.views import router as context_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
+from app.orgadmin import imports
 from app.orgadmin.import_views import router as import_router
 from app.orgadmin.views import router as orgadmin_router
 from app.participants.home_cache import SectionCache
@@ -88,7 +90,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     # passes through the middleware below like any page (security headers, no-store).
     app.add_middleware(ServerErrorPages)
     app.add_middleware(PendingCookiesMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        production=settings.production,
+        large_bodies=dict.fromkeys(imports.UPLOAD_PATHS, imports.UPLOAD_BODY_BYTES),
+    )
     # Pages are compressed here, not left to a proxy: the home page is ~270 KB of HTML and ~20 KB
     # gzipped, the difference between 5 s and 0.4 s on a slow phone network. CSRF tokens are
     # masked per response (app/security/csrf.py), so compression can't leak them (BREACH).
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(context_router)
     app.include_router(account_router)
     app.include_router(admin_router)
+    app.include_router(concerns_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
     app.include_router(import_router)

@@ -2,6 +2,7 @@
 
 # The outbox listener: every new Event gets its webhook deliveries in the same flush.
 import app.webhooks.outbox  # noqa: F401
+from app.concerns.models import Concern, ConcernReply
 from app.consent.models import Consent
 from app.context.models import ContextNote
 from app.corrections.models import Correction, DeletionRequest, Statement
@@ -18,6 +19,8 @@ __all__ = [
     "AccountRecovery",
     "ApiKey",
     "ClaimCode",
+    "Concern",
+    "ConcernReply",
     "Consent",
     "ContextNote",
     "Correction",

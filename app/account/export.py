@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
+from app.concerns.models import Concern, ConcernReply
 from app.consent.models import Consent
 from app.context.service import own_notes
 from app.corrections.models import Correction, DeletionRequest, Statement
@@ -74,7 +75,19 @@ def build_export(session: Session, *, participant: Participant) -> dict[str, Any
         "statements": _per_enrollment(session, Statement, ids, Statement.created_at),
         "deletions": _per_enrollment(session, DeletionRequest, ids, DeletionRequest.created_at),
         "events": _per_enrollment(session, Event, ids, Event.seq),
+        "concerns": _per_enrollment(session, Concern, ids, Concern.created_at, Concern.id),
     }
+    # The network administrators' replies, by concern (the organization's answer is the
+    # acknowledgement of the concern's event, exported with the events).
+    concern_ids = [c.id for cs in rows["concerns"].values() for c in cs]
+    replies: dict[str, list[Any]] = defaultdict(list)
+    for reply in session.exec(
+        select(ConcernReply)
+        .where(ConcernReply.concern_id.in_(concern_ids))  # type: ignore[attr-defined]
+        .order_by(ConcernReply.created_at)  # type: ignore[arg-type]
+    ):
+        replies[reply.concern_id].append(reply)
+    rows["concern_replies"] = replies
     # Organizations the records name: the participant's own, and those that received data.
     org_ids = {o.id or 0 for _e, o in pairs}
     org_ids |= {e.organization_id for es in rows["events"].values() for e in es}
@@ -238,6 +251,7 @@ def _organization(
                 "due_by": c.due_by,
                 "resolved_at": c.resolved_at,
                 "resolution_reason": c.resolution_reason,
+                "resolved_by": c.resolved_by,
                 "corrected_value": c.corrected_value,
                 "tell_recipients": c.tell_recipients,
             }
@@ -263,6 +277,20 @@ def _organization(
             }
             for d in rows["deletions"][eid]
         ],
+        "concerns": [
+            {
+                "id": c.id,
+                "about": {"type": c.subject_type, "id": c.subject_id},
+                "what_happened": c.text,
+                "raised_at": c.created_at,
+                "event_id": c.event_id,
+                "replies": [
+                    {"from": r.admin_name, "text": r.text, "at": r.created_at}
+                    for r in rows["concern_replies"][c.id]
+                ],
+            }
+            for c in rows["concerns"][eid]
+        ],
         "events": [
             {
                 "id": e.id,
@@ -274,7 +302,12 @@ def _organization(
                 "created_at": e.created_at,
                 "ack_due_by": e.ack_due_by,
                 "acknowledgement": (
-                    {"at": e.acked_at, "outcome": e.ack_outcome, "note": e.ack_note}
+                    {
+                        "at": e.acked_at,
+                        "outcome": e.ack_outcome,
+                        "note": e.ack_note,
+                        "by": e.acked_by,
+                    }
                     if e.acked_at
                     else None
                 ),

@@ -43,6 +43,7 @@ EVENT_WORDS = {
     "participant.closed": _l("Account closed"),
     "context.shared": _l("Your own words shared"),
     "context.withdrawn": _l("Your own words withdrawn"),
+    "concern.raised": _l("Concern raised"),
 }
 CORRECTION_WORDS = {
     "requested": _l("Waiting for an answer"),

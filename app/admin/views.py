@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.admin.service import AdminLockedOut, authenticate_admin, build_dashboard
+from app.concerns.service import open_concerns
 from app.db import SessionDep
 from app.organizations.models import NetworkAdmin
 from app.web.deps import LoginRequired, WebContextDep, web_context
@@ -83,7 +84,7 @@ async def dashboard(request: Request, admin: CurrentAdmin, db: SessionDep) -> Re
     return render(
         request,
         "admin/dashboard.html",
-        {"admin": admin, "dashboard": build_dashboard(db)},
+        {"admin": admin, "dashboard": build_dashboard(db), "open_concerns": open_concerns(db)},
     )
 
 

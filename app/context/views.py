@@ -59,9 +59,7 @@ def _form(
 
 
 @router.get("/context", response_class=HTMLResponse)
-async def context_list(
-    request: Request, participant: OpenParticipant, db: SessionDep
-) -> Response:
+async def context_list(request: Request, participant: OpenParticipant, db: SessionDep) -> Response:
     names = {e.id: o.name for e, o in enrollments_of(db, participant.id)}
     return render(
         request,

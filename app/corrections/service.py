@@ -309,10 +309,12 @@ def resolve_correction(
     reason: str | None,
     base_url: str = "",
     now: datetime | None = None,
+    by: str | None = None,
 ) -> Correction:
     """The organization accepts (the holding changes and everyone who received it is told) or
     denies (the participant sees the reason and may add a statement). Sending the same answer
-    again changes nothing; a different answer to an answered correction is a conflict."""
+    again changes nothing; a different answer to an answered correction is a conflict. `by`
+    names the staff member who answered in the browser (the participant sees it)."""
     if outcome not in ("accepted", "denied"):
         raise ValueError("outcome must be 'accepted' or 'denied'")
     if correction.status != "requested":
@@ -332,6 +334,7 @@ def resolve_correction(
     correction.status = outcome
     correction.resolved_at = now
     correction.resolution_reason = reason
+    correction.resolved_by = by
     correction.open_key = None
     if outcome == "accepted":
         new_value = value if value is not None else correction.requested_value

@@ -29,6 +29,7 @@ from app.corrections.service import (
     request_deletion,
 )
 from app.db import SessionDep
+from app.events.service import is_overdue_event
 from app.participants.home import is_hidden_at_first
 from app.participants.models import Participant
 from app.participants.service import FormError
@@ -240,5 +241,6 @@ async def deletion_send(
 
 TEMPLATE_GLOBALS = {
     "correction_overdue": is_overdue,
+    "event_overdue": is_overdue_event,
     "can_ask_to_delete": can_ask_to_delete,
 }

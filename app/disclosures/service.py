@@ -3,8 +3,11 @@ cover is flagged, so the participant (and the network) can see it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session, select
 
+from app.consent.models import Consent
 from app.consent.service import current_consent, effective_state
 from app.db import utcnow
 from app.disclosures.models import Disclosure
@@ -27,9 +30,26 @@ def _named_in_plan(purpose: Purpose, name: str, organization_slug: str | None) -
     return False
 
 
-def record_disclosure(
+@dataclass
+class DisclosureCheck:
+    """What recording `data` would do: checked before anything is saved, so staff can be
+    told it will be flagged (and why) before they confirm."""
+
+    purpose: Purpose
+    recipient_org: Organization | None
+    consent: Consent | None
+    consent_state: str
+    reasons: list[str]
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.reasons)
+
+
+def check_disclosure(
     session: Session, *, enrollment: Enrollment, data: DisclosureIn
-) -> Disclosure:
+) -> DisclosureCheck:
+    """Validate and find the flag reasons; saves nothing. Raises DisclosureError."""
     purpose = session.exec(
         select(Purpose).where(
             Purpose.organization_id == enrollment.organization_id, Purpose.key == data.purpose
@@ -64,6 +84,15 @@ def record_disclosure(
         reasons.append("consent_not_given")
     if not _named_in_plan(purpose, data.recipient.name, data.recipient.organization):
         reasons.append("recipient_not_in_plan")
+    return DisclosureCheck(purpose, recipient_org, consent, state, reasons)
+
+
+def record_disclosure(
+    session: Session, *, enrollment: Enrollment, data: DisclosureIn
+) -> Disclosure:
+    check = check_disclosure(session, enrollment=enrollment, data=data)
+    purpose, consent, state = check.purpose, check.consent, check.consent_state
+    recipient_org, reasons = check.recipient_org, check.reasons
     disclosed_at = data.disclosed_at or utcnow()  # the schema made it aware UTC
     disclosure = Disclosure(
         enrollment_id=enrollment.id,

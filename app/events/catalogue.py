@@ -54,6 +54,12 @@ CATALOGUE: tuple[EventType, ...] = (
         True,
         "The participant withdrew context they had shared with you: stop using it.",
     ),
+    EventType(
+        "concern.raised",
+        True,
+        "The participant raised a concern (a disclosure without consent, an overdue answer) "
+        "with you and the network administrators: answer it.",
+    ),
 )
 
 EVENT_TYPES = tuple(t.name for t in CATALOGUE)

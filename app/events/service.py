@@ -255,6 +255,12 @@ def envelope_bytes(envelope: dict[str, Any]) -> bytes:
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
+def is_overdue_event(event: Event, now: datetime | None = None) -> bool:
+    """An event that asks to act, still unanswered past its due date."""
+    due = event.ack_due_by
+    return event.acked_at is None and due is not None and due < (now or utcnow())
+
+
 class AlreadyAcknowledged(ValueError):
     """The event was acknowledged before with a different outcome."""
 
@@ -269,11 +275,13 @@ def acknowledge_event(
     outcome: str,
     note: str | None,
     now: datetime | None = None,
+    by: str | None = None,
 ) -> Event:
     """The organization confirms it acted on the event ("done") or decided not to
     ("declined"). Acknowledging again with the same outcome changes nothing, so a client may
     safely retry; a different outcome raises AlreadyAcknowledged (the first answer stands,
-    since the participant has already been shown it)."""
+    since the participant has already been shown it). `by` names the staff member who answered
+    in the browser (the participant sees it); the API leaves it empty."""
     if outcome not in ACK_OUTCOMES:
         raise ValueError(f"outcome must be one of {ACK_OUTCOMES}")
     if event.acked_at is not None:
@@ -285,6 +293,7 @@ def acknowledge_event(
     event.acked_at = now or utcnow()
     event.ack_outcome = outcome
     event.ack_note = note
+    event.acked_by = by
     session.add(event)
     session.flush()
     return event

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, dates, numbers
 from babel.core import UnknownLocaleError, negotiate_locale
@@ -29,6 +31,7 @@ from app.config import ConfigError
 from app.paths import LOCALES_DIR
 
 DEFAULT_LOCALE = "en"
+T = TypeVar("T")
 DOMAIN = "messages"
 # Names CLDR doesn't know, as the language calls itself.
 _OWN_NAMES = {"hmn": "Hmoob"}
@@ -215,3 +218,32 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
 
 def format_number(value: int | float) -> str:
     return numbers.format_decimal(value, locale=formatting_locale())
+
+
+class Translator:
+    """Strings, dates and labels in one given language, whatever the page's: during an
+    assisted intake the case manager's menus stay in their own language (`_`) while the
+    client's screens (the notices, the claim card) are in the client's (`client_`)."""
+
+    def __init__(self, locale: str | None) -> None:
+        self.locale = locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+    def gettext(self, message: str, **variables: object) -> str:
+        text = translations_for(self.locale).gettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables: object) -> str:
+        text = translations_for(self.locale).ngettext(singular, plural, n)
+        return text % {"num": n, **variables}
+
+    def wrap(self, function: Callable[..., T]) -> Callable[..., T]:
+        """`function` (a label, a date format…) called in this language."""
+
+        def in_locale(*args: object, **kwargs: object) -> T:
+            token = _current_locale.set(self.locale)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _current_locale.reset(token)
+
+        return in_locale

@@ -2,7 +2,7 @@
 
 The token is an HMAC of a per-browser secret: the session's own secret when signed in, else
 the visitor cookie. Forms carry it in `csrf_token`; HTMX sends it in `X-CSRF-Token` (set once
-on <body hx-headers>). The API uses bearer keys, not cookies, so it needs none.
+on <body data-hx-headers>). The API uses bearer keys, not cookies, so it needs none.
 
 Pages are compressed (app/main.py), so the token is masked afresh for every response: a
 one-time pad, then the token XORed with it. The same secret never appears twice in a

@@ -22,10 +22,19 @@ CSP = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, production: bool, max_body_bytes: int = 1_048_576) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        production: bool,
+        max_body_bytes: int = 1_048_576,
+        large_bodies: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.production = production
-        self.max_body_bytes = max_body_bytes
+        self.default_max_body_bytes = max_body_bytes
+        # A few routes take a bigger body (a spreadsheet upload); every other keeps the cap.
+        self.large_bodies = large_bodies or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -33,6 +42,7 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         headers = dict(scope["headers"])
+        max_body_bytes = self.large_bodies.get(path, self.default_max_body_bytes)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -46,7 +56,7 @@ class SecurityHeadersMiddleware:
         if length is not None and not length.isdigit():
             await _error(send_with_headers, 400, "invalid Content-Length header")
             return
-        if length is not None and int(length) > self.max_body_bytes:
+        if length is not None and int(length) > max_body_bytes:
             await _error(send_with_headers, 413, _TOO_LARGE)
             return
 
@@ -65,7 +75,7 @@ class SecurityHeadersMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > max_body_bytes:
                     too_large = True
                     if not response_started:
                         await _error(send_with_headers, 413, _TOO_LARGE)

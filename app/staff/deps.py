@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.db import SessionDep
 from app.organizations.models import Staff
 from app.staff.models import Handover
+from app.staff.requests import waiting_count_of
 from app.staff.service import staff_organization
 from app.web.deps import LoginRequired, WebContext, WebContextDep, not_found
 
@@ -46,6 +47,9 @@ def signed_in_staff(request: Request, ctx: WebContext, db: Session) -> Staff:
         staff = db.get(Staff, session.staff_id)
     if staff is None or staff.disabled_at is not None:
         raise LoginRequired(request.url.path, kind="staff", idle=ctx.idle_logged_out)
+    # Every staff page's bar shows **Requests to answer (n)**: given here, where every staff
+    # page passes, rather than by each view.
+    request.state.template_context["requests_waiting"] = waiting_count_of(db, staff)
     return staff
 
 

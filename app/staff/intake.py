@@ -11,6 +11,11 @@ client's language, one question per page (GOV.UK question pages: a back link, Co
 From the consent steps on, the case manager can hand the device to the client
 ("participant mode"): staff controls and other clients' data are hidden, and only the staff
 password takes the device back.
+
+Two languages: the client's screens (the notices and the decision, the answers, the claim card)
+are in the client's language (`client_` and the other `client_…` helpers in the templates,
+marked with their own `lang`), while the case manager's menus, steps and buttons stay in the
+case manager's own (`_`). A handed-over device shows the client's language throughout.
 """
 
 from __future__ import annotations
@@ -47,10 +52,10 @@ from app.staff.service import (
     start_intake,
     take_back,
 )
-from app.web.cookies import queue_cookie
-from app.web.deps import STAFF_LANG_COOKIE, WebContextDep, not_found, web_context
+from app.web import labels
+from app.web.deps import WebContextDep, not_found, web_context
 from app.web.forms import FormErrors
-from app.web.templating import render
+from app.web.templating import localized, render
 
 router = APIRouter(prefix="/staff", dependencies=[Depends(web_context)])
 
@@ -67,6 +72,10 @@ class Intake:
     enrollment: Enrollment
     purposes: list[Purpose]
     handover: Handover | None
+    # The client's language (their preferred one, else the case manager's) and the page's:
+    # the case manager's own, but the client's once the device is handed over.
+    client_locale: str
+    locale: str
 
     @property
     def participant_mode(self) -> bool:
@@ -83,6 +92,28 @@ class Intake:
         return self.url(f"consent/{number}")
 
 
+def client_locale_of(enrollment: Enrollment, staff_locale: str) -> str:
+    """The language the client chose at intake; with none (Prefer not to say), the case
+    manager's, as before."""
+    chosen = enrollment.preferred_language
+    return chosen if chosen in i18n.SUPPORTED_LOCALES else staff_locale
+
+
+def client_language(enrollment: Enrollment, staff_locale: str) -> dict[str, object]:
+    """What a template needs to show the client's part of a staff page in the client's
+    language: `client_` (and `client_ngettext`, labels, dates) beside the staff's own `_`."""
+    client = i18n.Translator(client_locale_of(enrollment, staff_locale))
+    return {
+        "client_locale": client.locale,
+        "client_": client.gettext,
+        "client_ngettext": client.ngettext,
+        "client_state_words": client.wrap(labels.state_words),
+        "client_language_name": client.wrap(i18n.language_name),
+        "client_localized": client.wrap(localized),
+        "client_format_date": client.wrap(i18n.format_date),
+    }
+
+
 async def require_intake(
     request: Request, enrollment_id: str, ctx: WebContextDep, db: SessionDep
 ) -> Intake:
@@ -95,12 +126,21 @@ async def require_intake(
     enrollment = own_enrollment(db, staff=staff, enrollment_id=enrollment_id[:40])
     if enrollment is None:
         raise not_found()
+    client_locale = client_locale_of(enrollment, ctx.locale)
+    locale = ctx.locale
+    if handover is not None:
+        # The client holds the device: every word on it is theirs (no staff menus are shown).
+        locale = client_locale
+        i18n.set_locale(locale)
+        request.state.locale = locale
     return Intake(
         staff=staff,
         organization=staff_organization(staff, db),
         enrollment=enrollment,
         purposes=consent_purposes(db, organization_id=enrollment.organization_id),
         handover=handover,
+        client_locale=client_locale,
+        locale=locale,
     )
 
 
@@ -113,6 +153,8 @@ def _page(intake: Intake, **extra: object) -> dict[str, object]:
         "organization": intake.organization,
         "intake": intake,
         "participant_mode": intake.participant_mode,
+        "locale": intake.locale,
+        **client_language(intake.enrollment, intake.locale),
         **extra,
     }
 
@@ -221,7 +263,6 @@ async def language_submit(
     request: Request,
     staff: CurrentStaff,
     db: SessionDep,
-    ctx: WebContextDep,
     external_ref: str = Form(""),
     language: str = Form(""),
 ) -> Response:
@@ -229,7 +270,8 @@ async def language_submit(
     errors = _reference_error(external_ref, staff, db)
     if errors:
         return _reference_again(request, staff, db, external_ref, errors)
-    # "none" is Prefer not to say: nothing is stored, and the pages stay in this language.
+    # "none" is Prefer not to say: nothing is stored, and the client's screens are in the case
+    # manager's language.
     chosen = language if language in i18n.SUPPORTED_LOCALES else None
     try:
         enrollment = start_intake(
@@ -241,16 +283,9 @@ async def language_submit(
         return _reference_again(
             request, staff, db, external_ref, _reference_error(external_ref, staff, db)
         )
-    # ?lang= switches the pages to the client's language for the rest of the visit; the case
-    # manager's own language is remembered so that leaving the intake switches back to it.
-    queue_cookie(
-        request.scope.setdefault("state", {}),
-        STAFF_LANG_COOKIE,
-        ctx.locale,
-        secure=ctx.settings.production,
-    )
-    target = f"/staff/intake/{enrollment.id}/start" + (f"?lang={chosen}" if chosen else "")
-    return RedirectResponse(target, status_code=303)
+    # The pages stay in the case manager's language: only the client's screens follow the
+    # client's (the enrollment's preferred language), so the menus never switch.
+    return RedirectResponse(f"/staff/intake/{enrollment.id}/start", status_code=303)
 
 
 @router.get("/intake/{enrollment_id}/start")
@@ -270,7 +305,7 @@ def _purpose_at(intake: Intake, number: int) -> Purpose:
 
 @router.get("/intake/{enrollment_id}/consent/{number}", response_class=HTMLResponse)
 async def consent_step(
-    request: Request, number: int, intake: CurrentIntake, ctx: WebContextDep, db: SessionDep
+    request: Request, number: int, intake: CurrentIntake, db: SessionDep
 ) -> Response:
     purpose = _purpose_at(intake, number)
     states = {s.purpose.id: s for s in consent_states(db, enrollment=intake.enrollment)}
@@ -282,7 +317,7 @@ async def consent_step(
             number=number,
             step=STEPS_BEFORE + number,
             purpose=purpose,
-            notice=build_notice(purpose, intake.organization, ctx.locale),
+            notice=build_notice(purpose, intake.organization, intake.client_locale),
             current=states[purpose.id],
             back_url=intake.consent_url(number - 1) if number > 1 else None,
         ),
@@ -308,7 +343,7 @@ async def consent_answer(
         enrollment=intake.enrollment,
         purpose=purpose,
         answer=decision,
-        language=ctx.locale,
+        language=intake.client_locale,
         base_url=ctx.settings.base_url,
     )
     db.commit()

@@ -9,7 +9,14 @@ from sqlmodel import Field, SQLModel
 from app.db import UTCDateTime, utcnow
 
 # What a staff member did with a participant's record; the participant sees every one.
-ACCESS_ACTIONS = ("viewed", "claim_code_issued")
+# Staff acting in the browser are listed too, so the participant sees who answered or changed what.
+ACCESS_ACTIONS = (
+    "viewed",
+    "claim_code_issued",
+    "answered_request",
+    "changed_data",
+    "recorded_disclosure",
+)
 
 
 class StaffAccess(SQLModel, table=True):

@@ -66,15 +66,41 @@ def staff_organization(staff: Staff, db: Session) -> Organization:
     return organization
 
 
-def participants_of(session: Session, *, organization_id: int) -> list[Enrollment]:
-    """The organization's enrollments, newest first. Never another organization's."""
-    return list(
+def participants_of(
+    session: Session, *, organization_id: int, search: str = ""
+) -> list[Enrollment]:
+    """The organization's enrollments, newest first. Never another organization's.
+
+    `search` finds a participant by (part of) the reference, or by the label of something the
+    organization holds about them ("housing"). Labels are encrypted at rest, so they are
+    compared here, after decrypting, not in SQL."""
+    enrollments = list(
         session.exec(
             select(Enrollment)
             .where(Enrollment.organization_id == organization_id)
             .order_by(col(Enrollment.id).desc())
         )
     )
+    needle = search.strip().casefold()
+    if not needle:
+        return enrollments
+    by_label = {
+        holding.enrollment_id
+        for holding in session.exec(
+            select(Holding)
+            .join(Enrollment, col(Enrollment.id) == col(Holding.enrollment_id))
+            .where(
+                Enrollment.organization_id == organization_id,
+                col(Holding.deleted_at).is_(None),
+            )
+        )
+        if needle in holding.label.casefold()
+    }
+    return [
+        enrollment
+        for enrollment in enrollments
+        if needle in enrollment.external_ref.casefold() or enrollment.id in by_label
+    ]
 
 
 # --- the access log ----------------------------------------------------------------------------

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
 
+from app import i18n
+from app.consent.service import history as consent_history
+from app.context.service import notes_shared_with
+from app.corrections.models import Statement
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.organizations.models import Staff
 from app.participants import recovery
 from app.participants.models import Enrollment
 from app.participants.service import CLAIM_CODE_VALID, claim_url
 from app.staff.deps import CurrentStaff, staff_organization
+from app.staff.digest_views import router as digest_router
+from app.staff.intake import client_language
 from app.staff.intake import router as intake_router
 from app.staff.qr import qr_svg
 from app.staff.records_views import router as records_router
@@ -48,6 +56,7 @@ router = APIRouter(dependencies=[Depends(web_context)])
 router.include_router(intake_router)
 router.include_router(requests_router)
 router.include_router(records_router)
+router.include_router(digest_router)
 
 
 # --- log in and out --------------------------------------------------------------------------
@@ -99,21 +108,58 @@ async def logout(
 
 
 @router.get("/staff", response_class=HTMLResponse)
-async def home(request: Request, staff: CurrentStaff, db: SessionDep) -> Response:
+async def home(request: Request, staff: CurrentStaff, db: SessionDep, q: str = "") -> Response:
     organization = staff_organization(staff, db)
     assert organization.id is not None
+    search = q.strip()[:200]
     return render(
         request,
         "staff/home.html",
         {
             "staff": staff,
             "organization": organization,
-            "enrollments": participants_of(db, organization_id=organization.id),
+            "search": search,
+            "enrollments": participants_of(db, organization_id=organization.id, search=search),
         },
     )
 
 
 # --- a participant's record ------------------------------------------------------------------
+
+
+# The participant's consent history in words for staff (the participant's own pages say "You
+# gave consent"; here the staff member reads about the participant).
+STAFF_STATE_WORDS = {
+    "requested": _l("Not decided yet"),
+    "given": _l("Gave consent"),
+    "refused": _l("Said no"),
+    "withdrawn": _l("Withdrew consent"),
+    "expired": _l("Consent expired"),
+}
+STAFF_METHOD_WORDS = {
+    "self": _l("on their own, in the portal"),
+    "assisted": _l("with help from a case manager"),
+    "paper": _l("on a paper form"),
+    "verbal": _l("out loud, recorded by staff"),
+}
+# The participant's own context (app/context), headed for staff.
+STAFF_CONTEXT_WORDS = {
+    "strength": _l("A strength"),
+    "goal": _l("A goal"),
+    "know": _l("What they want case managers to know"),
+}
+
+
+def staff_state_words(state: str) -> str:
+    return str(STAFF_STATE_WORDS.get(state, state))
+
+
+def staff_method_words(method: str) -> str:
+    return str(STAFF_METHOD_WORDS.get(method, method))
+
+
+def staff_context_words(kind: str) -> str:
+    return str(STAFF_CONTEXT_WORDS.get(kind, kind))
 
 
 def _record_or_404(db: SessionDep, staff: Staff, external_ref: str) -> Enrollment:
@@ -133,6 +179,17 @@ async def record(
     # Every look at a record is logged, and the participant sees it on /access.
     log_access(db, staff=staff, enrollment=enrollment)
     db.commit()
+    consents = consent_states(db, enrollment=enrollment)
+    # The participant's own words for this organization only: what they shared with this
+    # enrollment (a withdrawn note is gone, an unshared one no longer names it), and their
+    # statements of disagreement on this enrollment's holdings.
+    statements: dict[str, list[Statement]] = {}
+    for statement in db.exec(
+        select(Statement)
+        .where(Statement.enrollment_id == enrollment.id)
+        .order_by(Statement.created_at)  # type: ignore[arg-type]
+    ):
+        statements.setdefault(statement.holding_id, []).append(statement)
     return render(
         request,
         "staff/record.html",
@@ -140,8 +197,20 @@ async def record(
             "staff": staff,
             "organization": staff_organization(staff, db),
             "enrollment": enrollment,
-            "consents": consent_states(db, enrollment=enrollment),
+            "consents": consents,
+            "consent_history": {
+                item.purpose.id: consent_history(
+                    db, enrollment_id=enrollment.id, purpose_id=item.purpose.id
+                )
+                for item in consents
+                if item.purpose.id is not None
+            },
             "holdings": holdings_of(db, enrollment=enrollment),
+            "statements": statements,
+            "shared_notes": notes_shared_with(db, enrollment=enrollment),
+            "staff_state_words": staff_state_words,
+            "staff_method_words": staff_method_words,
+            "staff_context_words": staff_context_words,
         },
     )
 
@@ -169,6 +238,10 @@ async def claim_card(
     code = issue_claim_code_by_staff(db, staff=staff, enrollment=enrollment)
     db.commit()
     url = claim_url(ctx.settings.base_url, code)
+    # The card prints in the client's language; the page around it stays the staff's.
+    client = client_language(enrollment, ctx.locale)
+    in_client_language = i18n.Translator(str(client["client_locale"])).wrap
+    qr_title = in_client_language(lambda: _("QR code of the claim link"))()
     return render(
         request,
         "staff/claim_card.html",
@@ -179,8 +252,9 @@ async def claim_card(
             "code": code,
             "claim_url": url,
             "typed_url": f"{ctx.settings.base_url}/claim",
-            "qr": qr_svg(url, title=_("QR code of the claim link")),
+            "qr": qr_svg(url, title=qr_title),
             "expires_at": utcnow() + CLAIM_CODE_VALID,
+            **client,
         },
     )
 

@@ -14,7 +14,9 @@ How a delivery moves:
 
 The worker sleeps until a commit queues deliveries (an in-process hook, and PostgreSQL's
 LISTEN/NOTIFY across processes) or a short poll comes round, runs consent expiry about
-once a minute, and signs a ledger checkpoint when one is due (app/events/checkpoints.py).
+once a minute, signs a ledger checkpoint when one is due (app/events/checkpoints.py), and
+every few minutes emails the staff digests that are due (app/staff/digest.py) on a task of
+its own, so a slow or dead mail server never holds up deliveries.
 Time comes from `clock`, so tests walk the retry schedule without sleeping.
 
 While the database is unreachable (a restart, a failover) every step fails: the worker logs
@@ -78,6 +80,7 @@ RESPONSE_EXCERPT_BYTES = 4096
 ERROR_MAX_CHARS = 500
 EXPIRY_EVERY_SECONDS = 60.0
 CHECKPOINT_CHECK_SECONDS = 60.0  # how often to look whether a ledger checkpoint is due
+DIGEST_CHECK_SECONDS = 300.0  # how often to look for staff digests due (and retry failures)
 STOP_GRACE_SECONDS = 5.0  # on shutdown, how long in-flight requests may finish
 MAX_BACKOFF_SECONDS = 5.0  # the longest wait between tries while the database is unreachable
 EXPIRY_LOCK_KEY = 727_001  # PostgreSQL advisory lock: one worker at a time expires consents
@@ -531,6 +534,8 @@ class DeliveryWorker:
         poll_seconds: float | None = None,
         expire_consents: bool = True,
         make_checkpoints: bool = True,
+        send_digests: bool = True,
+        digest_check_seconds: float = DIGEST_CHECK_SECONDS,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -546,6 +551,9 @@ class DeliveryWorker:
         self.poll_seconds = poll_seconds or settings.webhook_poll_seconds
         self.expire_consents = expire_consents
         self.make_checkpoints = make_checkpoints
+        self.send_digests = send_digests
+        self.digest_check_seconds = digest_check_seconds
+        self._digest_task: asyncio.Future[int] | None = None
         self.postgresql = engine.dialect.name == "postgresql"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -596,6 +604,26 @@ class DeliveryWorker:
             made = make_checkpoint_if_due(session, self.clock(), settings=self.settings)
             session.commit()
             return made is not None
+
+    def digest_if_due(self) -> int:
+        """Email the staff digests that are due; returns how many went out. Never raises: a
+        mail server that is down (or a bug here) is logged and tried again next time, as
+        nothing was marked sent."""
+        from app.staff.digest import send_due_digests
+
+        try:
+            return send_due_digests(self.engine, self.settings, now=self.clock())
+        except Exception as exc:
+            if isinstance(exc, OSError) or type(exc).__module__ == "smtplib":
+                log.warning("staff digests not sent, trying again later: %s", exc)
+            else:
+                log.exception("staff digests failed, trying again later")
+            return 0
+
+    def _start_digest_if_idle(self) -> None:
+        # Not awaited by the loop: sending may take a mail server's timeout per try.
+        if self._digest_task is None or self._digest_task.done():
+            self._digest_task = asyncio.ensure_future(asyncio.to_thread(self.digest_if_due))
 
     def _clients(self) -> EndpointClients:
         return EndpointClients(timeout=self.timeout, max_connections=self.concurrency)
@@ -703,6 +731,8 @@ class DeliveryWorker:
         poll = max(self.poll_seconds, 1.0) if self.postgresql else self.poll_seconds
         next_expiry = self._loop.time() if self.expire_consents else float("inf")
         next_checkpoint = self._loop.time() if self.make_checkpoints else float("inf")
+        digests = self.send_digests and bool(self.settings.smtp_url)
+        next_digest = self._loop.time() if digests else float("inf")
         try:
             async with self._clients() as clients:
                 while not self._stopping:
@@ -714,6 +744,9 @@ class DeliveryWorker:
                         if self._loop.time() >= next_checkpoint:
                             next_checkpoint = self._loop.time() + CHECKPOINT_CHECK_SECONDS
                             await asyncio.to_thread(self.checkpoint_if_due)
+                        if self._loop.time() >= next_digest:
+                            next_digest = self._loop.time() + self.digest_check_seconds
+                            self._start_digest_if_idle()
                         free = self.concurrency - len(self._in_flight)
                         if free > 0:
                             for claim in await asyncio.to_thread(self._claim, free):
@@ -731,6 +764,12 @@ class DeliveryWorker:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=poll)
                 await self._drain()
+                if self._digest_task is not None:
+                    # Its thread cannot be cancelled; it ends by the mail server's timeout.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            asyncio.shield(self._digest_task), timeout=STOP_GRACE_SECONDS
+                        )
         finally:
             self._drained = True
             self._to_record.set()

@@ -75,7 +75,9 @@ def test_assisted_intake_in_spanish_hand_over_and_claim_card(
     phone.get_by_role("button", name="Español").click()
 
     # Steps 3 to 5: one notice per page, in Spanish.
-    expect(phone.locator("html")).to_have_attribute("lang", "es")
+    # The client's screen is in Spanish; the case manager's page around it stays in English.
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.locator(".client-screen")).to_have_attribute("lang", "es")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Compartir con el condado")
     expect(phone.locator(".step")).to_contain_text("3")
     _decide(phone, "given")

@@ -385,9 +385,9 @@ def test_a_database_restart_and_a_killed_web_process_lose_nothing(tmp_path):
         ]
         # 503s only while the database was down, or had just come back.
         late = [o for o in unavailable if not db_down - 0.5 <= o.started <= db_up + 5]
-        assert not late, [
-            (o.kind, round(o.started - db_up, 2), o.body[:200]) for o in late
-        ] + [processes.logs()]
+        assert not late, [(o.kind, round(o.started - db_up, 2), o.body[:200]) for o in late] + [
+            processes.logs()
+        ]
         for o in unavailable:
             assert o.headers is not None
             assert "default-src 'none'" in o.headers["content-security-policy"]

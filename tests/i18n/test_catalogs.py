@@ -81,3 +81,28 @@ def test_every_string_is_translated(locale):
             if set(PLACEHOLDER.findall(source)) != set(PLACEHOLDER.findall(text)):
                 problems.append(f"placeholders differ: {source!r} -> {text!r}")
     assert not problems, f"{locale}: {len(problems)} problems, e.g. {problems[:5]}"
+
+
+def _strings(message) -> tuple[str, ...]:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+@pytest.mark.parametrize("locale", ["so", "hmn"])
+def test_no_spanish_left_in_catalog(locale):
+    """A Somali or Hmong text equal to the Spanish one was copied from es, not translated."""
+    with (ROOT / "locales" / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        spanish = read_po(f, locale="es")
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    copied = []
+    for message in catalog:
+        if not message.id:
+            continue
+        theirs = spanish.get(message.id)
+        if not theirs:
+            continue
+        sources = set(message.id) if isinstance(message.id, tuple) else {message.id}
+        for text, es_text in zip(_strings(message), _strings(theirs), strict=False):
+            if text and text == es_text and text not in sources:
+                copied.append(f"{message.id!r} -> {text!r}")
+    assert not copied, f"{locale}: {len(copied)} Spanish texts, e.g. {copied[:5]}"

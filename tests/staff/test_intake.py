@@ -61,7 +61,8 @@ def test_intake_records_assisted_consents_with_the_case_managers_name(db, org, c
     assert first == f"/staff/intake/{enrollment.id}/consent/1"
 
     page = client.get(first)
-    assert '<html lang="es">' in page.text  # the client's language from here on
+    # The client's screen is in the client's language; the case manager's page stays theirs.
+    assert '<html lang="en">' in page.text and 'class="client-screen" lang="es"' in page.text
     assert "Compartir para food" in page.text  # purposes in plan order: food, health, housing
     assert re.search(r"\b3\b.*\b6\b", page.text.split('class="step">', 1)[1].split("<", 1)[0])
 
@@ -191,9 +192,10 @@ def test_leaving_the_intake_returns_the_case_manager_to_their_own_language(db, o
     for _step in range(3):
         url = _answer(client, url, "later").headers["location"]
     finish = client.get(url)
-    assert '<html lang="es">' in finish.text  # the client read the answers in Spanish
+    # The client read the answers in Spanish; the case manager's page never left English.
+    assert '<html lang="en">' in finish.text and 'class="client-screen" lang="es"' in finish.text
     leave = re.search(r'<a class="button secondary" href="([^"]+)">', finish.text)
-    assert leave and leave.group(1) == "/staff?lang=en"
+    assert leave and leave.group(1) == "/staff"
     assert '<html lang="en">' in client.get(leave.group(1)).text
     # From then on the staff pages stay in English, and a later intake in English needs no switch.
     assert '<html lang="en">' in client.get("/staff/intake").text

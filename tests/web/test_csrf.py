@@ -75,7 +75,7 @@ def test_the_token_changes_at_login(client, housing_org):
 def test_htmx_requests_send_the_token_in_a_header(client, person, db):
     html = client.get("/").text
     token = csrf_from(html)
-    assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in html
+    assert f'data-hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in html
     refused = client.post("/logout", headers={"HX-Request": "true"})
     assert refused.status_code == 403
     accepted = client.post("/logout", headers={"HX-Request": "true", "X-CSRF-Token": token})

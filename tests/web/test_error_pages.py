@@ -131,9 +131,7 @@ def test_a_missing_static_file_is_not_cached_for_a_year(client):
 def test_errors_carry_hsts_in_production(engine, settings):
     production = create_app(dataclasses.replace(settings, env="production"))
     _add_failing_routes(production)
-    with TestClient(
-        production, base_url="https://testserver", raise_server_exceptions=False
-    ) as c:
+    with TestClient(production, base_url="https://testserver", raise_server_exceptions=False) as c:
         for path, status in (
             ("/test-only/boom", 500),
             ("/test-only/db", 503),

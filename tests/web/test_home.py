@@ -94,7 +94,7 @@ def test_sensitive_values_wait_behind_show(client, person, db):
     assert "It is hidden until you choose to see it." in html
     hiv = _holding(db, "hiv")
     assert (
-        f'<form method="get" action="/holdings/{hiv.id}/value" hx-get="/holdings/{hiv.id}/value"'
+        f'<form method="get" action="/holdings/{hiv.id}/value" data-hx-get="/holdings/{hiv.id}/value"'
         in html
     )
     assert re.search(

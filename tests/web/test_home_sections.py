@@ -208,7 +208,8 @@ def _person(db: Session, person: Person):
 
 
 # Rows of an enrollment that the home page does not show: changing them keeps its sections.
-NOT_ON_THE_HOME_PAGE = {"claim_code", "staff_access", "staff_handover"}
+# A concern shows on its own page; the home page links to it from the disclosure or request.
+NOT_ON_THE_HOME_PAGE = {"claim_code", "concern", "staff_access", "staff_handover"}
 
 
 def test_every_table_of_an_enrollment_is_decided() -> None:

@@ -1,0 +1,225 @@
+"""Concerns in the browser: the participant's concern page (raise one, see every answer) on a
+flagged disclosure or an overdue correction, and the network administrators' replies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.account.views import EVENT_WORDS
+from app.admin.views import CurrentAdmin
+from app.concerns.models import MAX_CONCERN_TEXT, MAX_REPLY_TEXT, Concern
+from app.concerns.service import (
+    ConcernNotAllowed,
+    ConcernSubject,
+    ConcernView,
+    concern_for_admin,
+    concerns_about,
+    own_subject,
+    raise_concern,
+    reply_to_concern,
+)
+from app.db import SessionDep
+from app.participants.models import Participant
+from app.participants.service import FormError
+from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.forms import FormErrors
+from app.web.templating import render
+
+router = APIRouter(dependencies=[Depends(web_context)])
+
+# Cut long pastes before checking: still "too long", but never echoed back in megabytes.
+_FORM_CUT = 20 * max(MAX_CONCERN_TEXT, MAX_REPLY_TEXT)
+_SUBJECT_PATHS = {"disclosure": "disclosures", "correction": "corrections", "request": "requests"}
+
+
+def concern_path(subject_type: str, subject_id: str) -> str:
+    return f"/{_SUBJECT_PATHS[subject_type]}/{subject_id}/concern"
+
+
+def _subject_or_404(
+    db: Session, participant: Participant, subject_type: str, subject_id: str
+) -> tuple[ConcernSubject, list[ConcernView]]:
+    subject = own_subject(
+        db, participant_id=participant.id, subject_type=subject_type, subject_id=subject_id
+    )
+    if subject is None:
+        raise not_found()
+    concerns = concerns_about(db, subject=subject)
+    # Nothing wrong and nothing raised: there is no concern page to show.
+    if not subject.may_raise and not concerns:
+        raise not_found()
+    return subject, concerns
+
+
+def _page(
+    request: Request,
+    subject: ConcernSubject,
+    concerns: list[ConcernView],
+    *,
+    errors: FormErrors | None = None,
+    text: str = "",
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "concerns/page.html",
+        {
+            "subject": subject,
+            "concerns": concerns,
+            "errors": errors or FormErrors(),
+            "text": text,
+            "action": concern_path(subject.type, subject.id),
+            "max_length": MAX_CONCERN_TEXT,
+            "event_words": EVENT_WORDS,
+        },
+        status_code=status_code,
+    )
+
+
+async def _show(
+    request: Request, subject_type: str, subject_id: str, participant: Participant, db: Session
+) -> Response:
+    subject, concerns = _subject_or_404(db, participant, subject_type, subject_id)
+    return _page(request, subject, concerns)
+
+
+async def _raise(
+    request: Request,
+    subject_type: str,
+    subject_id: str,
+    participant: Participant,
+    db: Session,
+    what_happened: str,
+) -> Response:
+    subject, concerns = _subject_or_404(db, participant, subject_type, subject_id)
+    text = what_happened[:_FORM_CUT]
+    try:
+        concern = raise_concern(
+            db, subject=subject, text=text, base_url=request.app.state.settings.base_url
+        )
+    except FormError as exc:
+        db.rollback()
+        errors = FormErrors()
+        errors.add(exc.field, exc.message)
+        return _page(request, subject, concerns, errors=errors, text=text, status_code=400)
+    except ConcernNotAllowed:
+        db.rollback()
+        return RedirectResponse(concern_path(subject.type, subject.id), status_code=303)
+    db.commit()
+    return RedirectResponse(
+        f"{concern_path(subject.type, subject.id)}?raised={concern.id}#concern-{concern.id}",
+        status_code=303,
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/concern", response_class=HTMLResponse)
+async def disclosure_concern(
+    request: Request, disclosure_id: str, participant: CurrentParticipant, db: SessionDep
+) -> Response:
+    return await _show(request, "disclosure", disclosure_id, participant, db)
+
+
+@router.post("/disclosures/{disclosure_id}/concern", response_class=HTMLResponse)
+async def disclosure_concern_raise(
+    request: Request,
+    disclosure_id: str,
+    participant: CurrentParticipant,
+    db: SessionDep,
+    what_happened: str = Form(""),
+) -> Response:
+    return await _raise(request, "disclosure", disclosure_id, participant, db, what_happened)
+
+
+@router.get("/corrections/{correction_id}/concern", response_class=HTMLResponse)
+async def correction_concern(
+    request: Request, correction_id: str, participant: CurrentParticipant, db: SessionDep
+) -> Response:
+    return await _show(request, "correction", correction_id, participant, db)
+
+
+@router.post("/corrections/{correction_id}/concern", response_class=HTMLResponse)
+async def correction_concern_raise(
+    request: Request,
+    correction_id: str,
+    participant: CurrentParticipant,
+    db: SessionDep,
+    what_happened: str = Form(""),
+) -> Response:
+    return await _raise(request, "correction", correction_id, participant, db, what_happened)
+
+
+# --- the network administrators ------------------------------------------------------------
+
+
+def _admin_page(
+    request: Request,
+    admin: object,
+    view: ConcernView,
+    *,
+    errors: FormErrors | None = None,
+    text: str = "",
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "concerns/admin_concern.html",
+        {"admin": admin, "item": view, "errors": errors or FormErrors(), "text": text},
+        status_code=status_code,
+    )
+
+
+def _admin_concern_or_404(db: Session, concern_id: str) -> ConcernView:
+    view = concern_for_admin(db, concern_id)
+    if view is None:
+        raise not_found()
+    return view
+
+
+@router.get("/admin/concerns/{concern_id}", response_class=HTMLResponse)
+async def admin_concern(
+    request: Request, concern_id: str, admin: CurrentAdmin, db: SessionDep
+) -> Response:
+    return _admin_page(request, admin, _admin_concern_or_404(db, concern_id))
+
+
+@router.post("/admin/concerns/{concern_id}/reply", response_class=HTMLResponse)
+async def admin_reply(
+    request: Request,
+    concern_id: str,
+    admin: CurrentAdmin,
+    db: SessionDep,
+    reply: str = Form(""),
+) -> Response:
+    view = _admin_concern_or_404(db, concern_id)
+    concern: Concern = view.concern
+    text = reply[:_FORM_CUT]
+    try:
+        reply_to_concern(db, concern=concern, admin=admin, text=text)
+    except FormError as exc:
+        db.rollback()
+        errors = FormErrors()
+        errors.add(exc.field, exc.message)
+        view = _admin_concern_or_404(db, concern_id)
+        return _admin_page(request, admin, view, errors=errors, text=text, status_code=400)
+    db.commit()
+    return RedirectResponse(f"/admin/concerns/{concern.id}?replied=1", status_code=303)
+
+
+@router.get("/requests/{event_id}/concern", response_class=HTMLResponse)
+async def request_concern(
+    request: Request, event_id: str, participant: CurrentParticipant, db: SessionDep
+) -> Response:
+    return await _show(request, "request", event_id, participant, db)
+
+
+@router.post("/requests/{event_id}/concern", response_class=HTMLResponse)
+async def request_concern_raise(
+    request: Request,
+    event_id: str,
+    participant: CurrentParticipant,
+    db: SessionDep,
+    what_happened: str = Form(""),
+) -> Response:
+    return await _raise(request, "request", event_id, participant, db, what_happened)
