@@ -193,7 +193,7 @@ def main() -> None:
             expect("created", result.created, rows)
             cards_s, _cards = timed(
                 lambda: [
-                    qr_svg(claim_url(settings.base_url, p.claim_code), title="QR")
+                    qr_svg(claim_url(settings.base_url, p.claim_code), title="QR", batch=True)
                     for p in result.new_participants
                 ]
             )

@@ -151,7 +151,7 @@ async def run_import(
                 "external_ref": person.external_ref,
                 "code": person.claim_code,
                 "claim_url": url,
-                "qr": qr_svg(url, title=_("QR code of the claim link")),
+                "qr": qr_svg(url, title=_("QR code of the claim link"), batch=True),
             }
         )
     return _page(
