@@ -87,8 +87,15 @@ class Audit:
     problems: list[str] = field(default_factory=list)
 
     def check(self, name: str) -> None:
+        # A click that navigates may still be swapping documents: read the page once loaded.
+        lang = None
+        for _ in range(3):
+            self.page.wait_for_load_state()
+            lang = self.page.evaluate("document.documentElement && document.documentElement.lang")
+            if lang is not None:
+                break
+            self.page.wait_for_timeout(100)
         where = f"[{self.locale}] {name} ({self.page.url})"
-        lang = self.page.evaluate("document.documentElement.lang")
         if lang != self.locale:
             self.problems.append(f"{where}: <html lang> is {lang!r}, not {self.locale!r}")
         self.problems.extend(describe(where, axe_violations(self.page)))
