@@ -78,6 +78,7 @@ class Settings:
     webhook_lease_seconds: float = 60.0
     webhook_poll_seconds: float = 0.25
     webhook_concurrency: int = 32
+    webhook_per_endpoint: int = 4
     # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
     field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
     # Home page sections kept rendered in each process (app/participants/home_cache.py); 0 keeps
@@ -269,6 +270,7 @@ class _WebhookSettings(TypedDict):
     webhook_lease_seconds: float
     webhook_poll_seconds: float
     webhook_concurrency: int
+    webhook_per_endpoint: int
 
 
 def _webhook_settings(env_vars: Mapping[str, str]) -> _WebhookSettings:
@@ -278,6 +280,7 @@ def _webhook_settings(env_vars: Mapping[str, str]) -> _WebhookSettings:
             "webhook_lease_seconds": float(env_vars.get("PORTAL_WEBHOOK_LEASE_SECONDS", "60")),
             "webhook_poll_seconds": float(env_vars.get("PORTAL_WEBHOOK_POLL_SECONDS", "0.25")),
             "webhook_concurrency": int(env_vars.get("PORTAL_WEBHOOK_CONCURRENCY", "32")),
+            "webhook_per_endpoint": int(env_vars.get("PORTAL_WEBHOOK_PER_ENDPOINT", "4")),
         }
     except ValueError as exc:
         raise ConfigError(f"a PORTAL_WEBHOOK_* setting is not a number: {exc}") from None
@@ -285,8 +288,14 @@ def _webhook_settings(env_vars: Mapping[str, str]) -> _WebhookSettings:
         raise ConfigError(
             "PORTAL_WEBHOOK_LEASE_SECONDS must be longer than PORTAL_WEBHOOK_TIMEOUT_SECONDS"
         )
-    if values["webhook_concurrency"] < 1 or values["webhook_poll_seconds"] <= 0:
-        raise ConfigError("PORTAL_WEBHOOK_CONCURRENCY and _POLL_SECONDS must be positive")
+    if (
+        values["webhook_concurrency"] < 1
+        or values["webhook_per_endpoint"] < 1
+        or values["webhook_poll_seconds"] <= 0
+    ):
+        raise ConfigError(
+            "PORTAL_WEBHOOK_CONCURRENCY, _PER_ENDPOINT and _POLL_SECONDS must be positive"
+        )
     return values
 
 

@@ -34,7 +34,8 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, or_, select, text, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col
 
@@ -74,6 +75,10 @@ RETRY_SCHEDULE = (
     timedelta(hours=24),
 )
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+# Requests in flight to one endpoint at most (PORTAL_WEBHOOK_PER_ENDPOINT): a small
+# nonprofit's receiver (Python's http.server listens with a queue of 5) is never flooded,
+# and the other connections stay free for every other organization.
+DEFAULT_PER_ENDPOINT = 4
 JITTER = 0.2  # spreads retries out so that a receiver coming back is not hit all at once
 MAX_RETRY_AFTER = timedelta(hours=24)
 RESPONSE_EXCERPT_BYTES = 4096
@@ -150,15 +155,38 @@ def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
 # --- claim and record (short transactions) -------------------------------------------------
 
 
-def claim_due(session: Session, *, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
-    """Lease up to `limit` due deliveries to this worker and load what sending them needs."""
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+    per_endpoint: int = DEFAULT_PER_ENDPOINT,
+    busy: Mapping[str, int] | None = None,
+) -> list[Claim]:
+    """Lease up to `limit` due deliveries to this worker and load what sending them needs.
+
+    Fair across endpoints: at most `per_endpoint` requests in flight to any one receiver (less
+    what this worker already has in flight there, `busy`), taken in turn from each endpoint
+    (the oldest of every endpoint, then the second oldest...). One organization's burst then
+    never fills every connection while another's withdrawal waits, and a small receiver is
+    never sent more at once than its listen queue holds."""
     lease_until = now + timedelta(seconds=lease_seconds)
     unleased = or_(
         col(WebhookDelivery.lease_until).is_(None),
         col(WebhookDelivery.lease_until) < now,
     )
-    due = (
-        select(col(WebhookDelivery.id))
+    ready = (
+        select(
+            col(WebhookDelivery.id).label("id"),
+            func.row_number()
+            .over(
+                partition_by=col(WebhookDelivery.endpoint_id),
+                order_by=(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)),
+            )
+            .label("turn"),
+            col(WebhookDelivery.endpoint_id).label("endpoint_id"),
+        )
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
         .where(
             col(WebhookDelivery.status) == "pending",
@@ -167,7 +195,18 @@ def claim_due(session: Session, *, now: datetime, lease_seconds: float, limit: i
             col(WebhookEndpoint.disabled_at).is_(None),
             col(WebhookEndpoint.deleted_at).is_(None),
         )
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+        .subquery("ready")
+    )
+    # How many more each endpoint may take now: a few endpoints are busy, the rest get all.
+    room = {endpoint: per_endpoint - n for endpoint, n in (busy or {}).items() if n > 0}
+    allowed: Any = (
+        case(room, value=ready.c.endpoint_id, else_=per_endpoint) if room else per_endpoint
+    )
+    due = (
+        select(col(WebhookDelivery.id))
+        .join(ready, ready.c.id == col(WebhookDelivery.id))
+        .where(ready.c.turn <= allowed)
+        .order_by(ready.c.turn, col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
         # A CTE, because PostgreSQL runs it exactly once.
@@ -529,6 +568,7 @@ class DeliveryWorker:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         concurrency: int | None = None,
+        per_endpoint: int | None = None,
         timeout: float | None = None,
         lease_seconds: float | None = None,
         poll_seconds: float | None = None,
@@ -542,6 +582,7 @@ class DeliveryWorker:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.concurrency = concurrency or settings.webhook_concurrency
+        self.per_endpoint = per_endpoint or settings.webhook_per_endpoint
         self.timeout = timeout if timeout is not None else settings.webhook_timeout_seconds
         self.lease_seconds = (
             lease_seconds if lease_seconds is not None else settings.webhook_lease_seconds
@@ -567,11 +608,20 @@ class DeliveryWorker:
         self._record_backoff = Backoff("recording outcomes", self.poll_seconds)
 
     # Database work runs in a thread so that requests in flight keep moving meanwhile.
-    def _claim(self, limit: int) -> list[Claim]:
+    def _claim(self, limit: int, busy: Mapping[str, int] | None = None) -> list[Claim]:
         with Session(self.engine, expire_on_commit=False) as session:
             return claim_due(
-                session, now=self.clock(), lease_seconds=self.lease_seconds, limit=limit
+                session,
+                now=self.clock(),
+                lease_seconds=self.lease_seconds,
+                limit=limit,
+                per_endpoint=self.per_endpoint,
+                busy=busy,
             )
+
+    def _busy(self) -> dict[str, int]:
+        """Requests this worker has in flight, per endpoint."""
+        return dict(Counter(claim.endpoint_id for claim in self._in_flight.values()))
 
     def _record(self, outcomes: list[AttemptOutcome]) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -626,7 +676,7 @@ class DeliveryWorker:
             self._digest_task = asyncio.ensure_future(asyncio.to_thread(self.digest_if_due))
 
     def _clients(self) -> EndpointClients:
-        return EndpointClients(timeout=self.timeout, max_connections=self.concurrency)
+        return EndpointClients(timeout=self.timeout, max_connections=self.per_endpoint)
 
     async def _attempt(self, clients: EndpointClients, claim: Claim) -> AttemptOutcome:
         return await attempt_delivery(
@@ -749,7 +799,8 @@ class DeliveryWorker:
                             self._start_digest_if_idle()
                         free = self.concurrency - len(self._in_flight)
                         if free > 0:
-                            for claim in await asyncio.to_thread(self._claim, free):
+                            claimed = await asyncio.to_thread(self._claim, free, self._busy())
+                            for claim in claimed:
                                 task = asyncio.create_task(self._attempt(clients, claim))
                                 self._in_flight[task] = claim
                                 task.add_done_callback(self._on_done)
