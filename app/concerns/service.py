@@ -23,17 +23,16 @@ from app.concerns.models import (
     ConcernReply,
 )
 from app.corrections.models import Correction
-from app.corrections.service import clean_text, is_overdue
+from app.corrections.service import checked_text, is_overdue
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.catalogue import ACTION_EVENT_TYPES
 from app.events.models import Event
 from app.events.service import is_overdue_event, record_event
-from app.i18n import format_number
 from app.i18n import gettext as _
 from app.organizations.models import NetworkAdmin, Organization
 from app.participants.models import Enrollment
-from app.participants.service import FormError, open_to
+from app.participants.service import open_to
 
 ADMIN_LIST_LIMIT = 200
 # Requests a participant may raise a concern about once overdue (corrections have their own).
@@ -131,7 +130,7 @@ def own_subject(
             .join(Organization, col(Organization.id) == Enrollment.organization_id)
             .where(
                 col(Event.id) == subject_id,
-                col(Event.organization_id) == col(Enrollment.organization_id),
+                col(Event.role) == "holder",
                 col(Event.type).in_(REQUEST_TYPES),
                 open_to(participant_id),
             )
@@ -141,22 +140,6 @@ def own_subject(
         event, enrollment, organization = request
         return ConcernSubject("request", event.id, enrollment, organization, request=event)
     return None
-
-
-def _checked_text(field_name: str, value: str, *, limit: int, empty_message: str) -> str:
-    value = clean_text(value)
-    if not value:
-        raise FormError(field_name, empty_message)
-    if len(value) > limit:
-        raise FormError(
-            field_name,
-            _(
-                "This is too long. Keep it under %(limit)s characters (it has %(count)s).",
-                limit=format_number(limit),
-                count=format_number(len(value)),
-            ),
-        )
-    return value
 
 
 class ConcernNotAllowed(ValueError):
@@ -175,7 +158,7 @@ def raise_concern(
     caller's transaction. Raises FormError on bad text, ConcernNotAllowed when nothing is
     wrong with the subject."""
     assert subject.type in CONCERN_SUBJECTS
-    text = _checked_text(
+    text = checked_text(
         "what_happened",
         text,
         limit=MAX_CONCERN_TEXT,
@@ -302,7 +285,7 @@ def reply_to_concern(
     now: datetime | None = None,
 ) -> ConcernReply:
     """A network administrator's reply; the participant is shown it with the admin's name."""
-    text = _checked_text("reply", text, limit=MAX_REPLY_TEXT, empty_message=_("Write your reply."))
+    text = checked_text("reply", text, limit=MAX_REPLY_TEXT, empty_message=_("Write your reply."))
     reply = ConcernReply(
         concern_id=concern.id,
         admin_id=admin.id,

@@ -116,7 +116,8 @@ def clean_text(value: str) -> str:
     return "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ch != "\x7f")).strip()
 
 
-def _checked(field_name: str, value: str, *, limit: int, empty_message: str) -> str:
+def checked_text(field_name: str, value: str, *, limit: int, empty_message: str) -> str:
+    """What the participant typed, cleaned; a FormError when empty or over `limit`."""
     value = clean_text(value)
     if not value:
         raise FormError(field_name, empty_message)
@@ -219,13 +220,13 @@ def request_correction(
     """The participant asks for a holding to say something else. A holding has one open
     correction at a time: asking again while one is open returns that one (a form sent twice
     makes one correction)."""
-    requested_value = _checked(
+    requested_value = checked_text(
         "requested_value",
         requested_value,
         limit=MAX_REQUESTED_VALUE,
         empty_message=_("Enter what it should say."),
     )
-    reason = _checked(
+    reason = checked_text(
         "reason",
         reason,
         limit=MAX_EXPLANATION,
@@ -407,7 +408,7 @@ def add_statement(
         return own.statement  # the form sent twice adds nothing
     if own.holding.deleted_at is not None:
         raise CorrectionConflict("the holding was deleted")
-    text = _checked(
+    text = checked_text(
         "statement",
         text,
         limit=MAX_EXPLANATION,

@@ -198,11 +198,12 @@ async def answer(
         db.rollback()
         item = _own_request(db, staff, event_id)
         return _already_answered(request, staff, organization, item, str(exc))
-    enrollment = db.get(Enrollment, item.event.enrollment_id)
     # A recipient's staff answer about another organization's enrollment: that record's
     # access list names its own organization's staff only.
-    if enrollment is not None and enrollment.organization_id == organization.id:
-        log_access(db, staff=staff, enrollment=enrollment, action="answered_request")
+    if item.event.role == "holder":
+        enrollment = db.get(Enrollment, item.event.enrollment_id)
+        if enrollment is not None:
+            log_access(db, staff=staff, enrollment=enrollment, action="answered_request")
     db.commit()
     return RedirectResponse(f"/staff/requests?answered={item.event.id}", status_code=303)
 
