@@ -34,7 +34,7 @@ extract-messages: install
 	$(PYBABEL_EXTRACT) -o locales/messages.pot .
 
 update-catalogs: extract-messages
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --omit-header
+	$(BIN)/python -m app.i18n.update_catalogs
 
 # A new language: one command, then translate locales/$(LOCALE)/LC_MESSAGES/messages.po.
 add-locale: install
