@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from app.consent.expiry import expire_due
 from app.consent.models import Consent
-from app.consent.service import expire_due
 from app.db import utcnow
 from app.events.models import Event
 from tests.conftest import purpose_body

@@ -34,8 +34,9 @@ from app.events.checkpoints import (
 )
 from app.events.models import Event, LedgerCheckpoint
 from app.events.service import MAX_BODY_BYTES, canonical_json
+from app.jobs import checkpoint_ledger
 from app.participants.models import Enrollment
-from app.webhooks.worker import DeliveryWorker, claim_due
+from app.webhooks.claims import claim_due
 from tests.conftest import purpose_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -350,11 +351,10 @@ def test_a_huge_events_trimmed_body_keeps_its_chain_head(org, db, chains):
 def test_the_worker_makes_a_checkpoint_when_one_is_due(engine, settings, chains):
     now = utcnow()
     times = iter([now, now + timedelta(minutes=30), now + timedelta(minutes=61)])
-    worker = DeliveryWorker(engine, settings, clock=lambda: next(times), expire_consents=False)
     assert settings.ledger_checkpoint_minutes == 60
-    assert worker.checkpoint_if_due() is True  # none yet
-    assert worker.checkpoint_if_due() is False  # half an hour later: not due
-    assert worker.checkpoint_if_due() is True  # an hour on
+    assert checkpoint_ledger(engine, settings, next(times)) is True  # none yet
+    assert checkpoint_ledger(engine, settings, next(times)) is False  # half an hour: not due
+    assert checkpoint_ledger(engine, settings, next(times)) is True  # an hour on
     with Session(engine) as session:
         made = list(session.exec(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)))  # type: ignore[arg-type]
     assert [c.chains for c in made] == [3, 3]
