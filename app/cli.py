@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from app.webhooks.worker import run_worker_forever
+    from app.worker import run_worker_forever
 
     run_worker_forever(get_settings())
     return 0

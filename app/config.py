@@ -72,7 +72,7 @@ class Settings:
     quick_exit_url: str
     argon2_memory_kib: int
     argon2_time_cost: int
-    # Webhook delivery (app/webhooks/worker.py). The lease must outlast the request timeout,
+    # Webhook delivery (app/webhooks/delivery.py). The lease must outlast the request timeout,
     # or a slow delivery could be claimed by a second worker while the first still waits.
     webhook_timeout_seconds: float = 15.0
     webhook_lease_seconds: float = 60.0

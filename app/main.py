@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if run_worker:
-            from app.webhooks.worker import start_in_process_worker
+            from app.worker import start_in_process_worker
 
             worker = await start_in_process_worker(app)
         try:

@@ -13,7 +13,7 @@ organization, without a developer wiring anything up.
 - Disabled staff, and staff who did not opt in, get none.
 
 Sending is plain blocking smtplib: the worker calls `send_due_digests` in a thread of its own
-(app/webhooks/worker.py), never on its event loop.
+(app/jobs.py), never on its event loop.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class WebhookAttempt(SQLModel, table=True):
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_code: int | None = None
     duration_ms: int = 0
-    # The first 4 KB of the receiver's answer (app/webhooks/worker.py): it may echo the
+    # The first 4 KB of the receiver's answer (app/webhooks/attempts.py): it may echo the
     # participant's data, so it is encrypted at rest.
     response_excerpt: str | None = Field(
         default=None, sa_type=EncryptedText("webhook_attempt.response_excerpt")

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.webhooks.worker import DeliveryWorker
+from app.webhooks.delivery import DeliveryWorker
 from tests.corrections.helpers import (
     add_purpose,
     corrections,
@@ -71,9 +71,7 @@ def test_correction_journey_on_a_phone(
         {"name": "Eastside Housing", "organization": "eastside"},
         ["phone", "address"],
     )
-    worker = DeliveryWorker(
-        engine, settings, rng=random.Random(1), timeout=2.0, expire_consents=False
-    )
+    worker = DeliveryWorker(engine, settings, rng=random.Random(1), timeout=2.0)
     dialogs: list[str] = []
     phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from datetime import timedelta
 
 from sqlmodel import select
 
+from app.consent.expiry import expire_due
 from app.consent.models import Consent
-from app.consent.service import expire_due
 from app.db import utcnow
 from app.events.models import Event
+from app.jobs import JOBS, JobRunner
+from app.webhooks.delivery import DeliveryWorker
+from app.worker import Worker
 from tests.conftest import purpose_body
 from tests.consent.helpers import consent_url, decide, enroll_and_claim, log_in
 
@@ -71,3 +77,36 @@ def test_expire_due_records_the_expiry_and_tells_the_organization(db, org, clien
     assert (check["allowed"], check["state"]) == (False, "expired")
     page = client.get(consent_url(maria)).text
     assert "It reached its end date." in page
+
+
+def test_the_worker_process_runs_expiry_as_a_job_beside_delivery(db, org, client, engine, settings):
+    assert [(job.name, job.every_seconds) for job in JOBS] == [
+        ("consent expiry", 60.0),
+        ("ledger checkpoints", 60.0),
+        ("staff digests", 300.0),
+    ]
+    maria = _given_consent(db, org, client)
+    later = utcnow() + timedelta(days=400)
+    worker = Worker(
+        DeliveryWorker(engine, settings, clock=lambda: later, poll_seconds=0.02),
+        JobRunner(engine, settings, clock=lambda: later),
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(worker.run()), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            db.expire_all()
+            expired = db.exec(
+                select(Event).where(
+                    Event.enrollment_id == maria.enrollment_id, Event.type == "consent.expired"
+                )
+            ).all()
+            if expired:
+                break
+            time.sleep(0.05)
+        assert len(expired) == 1  # at start, as `consent-portal worker` does
+    finally:
+        worker.request_stop_threadsafe()
+        thread.join(timeout=20)
+    assert not thread.is_alive()

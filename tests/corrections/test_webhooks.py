@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from standardwebhooks import Webhook
 
-from app.webhooks.worker import DeliveryWorker
+from app.webhooks.delivery import DeliveryWorker
 from tests.corrections.helpers import corrections, deliver, request_correction, resolve
 from tests.webhooks.receiver import Receiver
 
@@ -31,9 +31,7 @@ def endpoint(org, url):
 def test_holder_and_recipient_receive_their_events(world, db, engine, settings, receiver):
     holder_secret = endpoint(world.holder, receiver.url("/northside"))
     recipient_secret = endpoint(world.recipient, receiver.url("/eastside"))
-    worker = DeliveryWorker(
-        engine, settings, rng=random.Random(1), timeout=2.0, expire_consents=False
-    )
+    worker = DeliveryWorker(engine, settings, rng=random.Random(1), timeout=2.0)
 
     request_correction(world.maria, world.phone, "612-555-0199", "I changed my number.")
     (correction,) = corrections(db)

@@ -4,12 +4,14 @@ organization kept catches it, and names the chain."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -34,8 +36,9 @@ from app.events.checkpoints import (
 )
 from app.events.models import Event, LedgerCheckpoint
 from app.events.service import MAX_BODY_BYTES, canonical_json
+from app.jobs import Job, JobRunner, checkpoint_ledger
 from app.participants.models import Enrollment
-from app.webhooks.worker import DeliveryWorker, claim_due
+from app.webhooks.claims import claim_due
 from tests.conftest import purpose_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -350,15 +353,43 @@ def test_a_huge_events_trimmed_body_keeps_its_chain_head(org, db, chains):
 def test_the_worker_makes_a_checkpoint_when_one_is_due(engine, settings, chains):
     now = utcnow()
     times = iter([now, now + timedelta(minutes=30), now + timedelta(minutes=61)])
-    worker = DeliveryWorker(engine, settings, clock=lambda: next(times), expire_consents=False)
     assert settings.ledger_checkpoint_minutes == 60
-    assert worker.checkpoint_if_due() is True  # none yet
-    assert worker.checkpoint_if_due() is False  # half an hour later: not due
-    assert worker.checkpoint_if_due() is True  # an hour on
+    assert checkpoint_ledger(engine, settings, next(times)) is True  # none yet
+    assert checkpoint_ledger(engine, settings, next(times)) is False  # half an hour: not due
+    assert checkpoint_ledger(engine, settings, next(times)) is True  # an hour on
     with Session(engine) as session:
         made = list(session.exec(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)))  # type: ignore[arg-type]
     assert [c.chains for c in made] == [3, 3]
     assert made[0].root == made[1].root  # nothing changed in between
+
+
+def test_a_job_that_fails_is_logged_and_the_others_go_on(engine, settings, chains, caplog):
+    calls: list[object] = []
+
+    def broken(*_args: object) -> None:
+        calls.append(1)
+        raise KeyError("oops")
+
+    runner = JobRunner(
+        engine,
+        settings,
+        [Job("broken", 0.01, broken), Job("ledger checkpoints", 0.01, checkpoint_ledger)],
+    )
+
+    async def main() -> None:
+        task = asyncio.create_task(runner.run())
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        runner.request_stop()
+        await task
+
+    asyncio.run(main())
+    assert len(calls) >= 2  # tried again at its next turn
+    bugs = [r for r in caplog.records if r.name == "app.jobs" and r.exc_info]
+    assert bugs and bugs[0].getMessage() == "broken failed, trying again later"
+    with Session(engine) as session:
+        assert session.exec(select(LedgerCheckpoint)).first() is not None
 
 
 # --- the tree ------------------------------------------------------------------------------

@@ -24,10 +24,12 @@ from sqlmodel import Session
 from app.config import ConfigError, load_settings
 from app.db import utcnow
 from app.events.service import record_event
+from app.jobs import Job, JobRunner, send_staff_digests
 from app.organizations.models import Staff
 from app.organizations.service import get_organization
 from app.staff.digest import send_due_digests
-from app.webhooks.worker import DeliveryWorker
+from app.webhooks.delivery import DeliveryWorker
+from app.worker import Worker
 from tests.conftest import holding_body, purpose_body
 from tests.consent.helpers import csrf_from
 from tests.staff.helpers import make_staff, staff_log_in
@@ -206,15 +208,15 @@ def test_a_server_that_is_down_marks_nothing_and_the_next_run_sends(
     _participant_with_requests(db, org, overdue=0, waiting=2)
     maria = make_staff(db, org)
     _opt_in(db, maria)
-    worker = DeliveryWorker(engine, mail_settings, expire_consents=False, make_checkpoints=False)
-
-    caplog.set_level(logging.WARNING, logger="app.webhooks.worker")
-    assert worker.digest_if_due() == 0  # nothing listens on the port: logged, not raised
+    caplog.set_level(logging.WARNING, logger="app.jobs")
+    assert (
+        send_staff_digests(engine, mail_settings, utcnow()) == 0
+    )  # nothing listens on the port: logged, not raised
     assert any("staff digests not sent" in r.getMessage() for r in caplog.records)
     assert _sent_at(db, maria) is None
 
     smtp.start()
-    assert worker.digest_if_due() == 1
+    assert send_staff_digests(engine, mail_settings, utcnow()) == 1
     assert len(smtp.inbox.messages) == 1
     assert "2 requests wait" in smtp.inbox.parsed(0).get_content()
     assert _sent_at(db, maria) is not None
@@ -275,7 +277,7 @@ def test_smtp_settings_are_checked_at_start():
 class _Running:
     """worker.run() on its own thread, as `consent-portal worker` runs it."""
 
-    def __init__(self, worker: DeliveryWorker) -> None:
+    def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -315,15 +317,10 @@ def test_the_worker_keeps_delivering_while_the_mail_server_is_down(
         _opt_in(db, maria)
         add_endpoint(org, receiver.url("/hook"))
         enroll_with_purpose(org, external_ref="A-1")
-        caplog.set_level(logging.WARNING, logger="app.webhooks.worker")
-        worker = DeliveryWorker(
-            engine,
-            mail_settings,
-            timeout=2.0,
-            poll_seconds=0.02,
-            expire_consents=False,
-            make_checkpoints=False,
-            digest_check_seconds=0.05,
+        caplog.set_level(logging.WARNING, logger="app.jobs")
+        worker = Worker(
+            DeliveryWorker(engine, mail_settings, timeout=2.0, poll_seconds=0.02),
+            JobRunner(engine, mail_settings, [Job("staff digests", 0.05, send_staff_digests)]),
         )
         with _Running(worker):
             _wait(lambda: any("digests not sent" in r.getMessage() for r in caplog.records))
@@ -353,14 +350,9 @@ def test_a_mail_server_that_hangs_does_not_hold_up_deliveries(
         _opt_in(db, maria)
         add_endpoint(org, receiver.url("/hook"))
         enroll_with_purpose(org, external_ref="A-1")
-        worker = DeliveryWorker(
-            engine,
-            hanging,
-            timeout=2.0,
-            poll_seconds=0.02,
-            expire_consents=False,
-            make_checkpoints=False,
-            digest_check_seconds=0.01,
+        worker = Worker(
+            DeliveryWorker(engine, hanging, timeout=2.0, poll_seconds=0.02),
+            JobRunner(engine, hanging, [Job("staff digests", 0.01, send_staff_digests)]),
         )
         with _Running(worker):
             time.sleep(0.2)  # the digest is now stuck waiting for a greeting

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from app.db import utcnow
+from app.webhooks.delivery import DeliveryWorker
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.webhooks.worker import DeliveryWorker
 from tests.conftest import Org, purpose_body
 from tests.webhooks.receiver import Receiver
 
@@ -59,7 +59,6 @@ def make_worker(engine: Any, settings: Any, clock: ManualClock) -> Any:
             "clock": clock,
             "rng": random.Random(1234),
             "timeout": 2.0,
-            "expire_consents": False,
         }
         options.update(overrides)
         worker_settings = options.pop("settings", settings)

@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
 
+from app.consent.expiry import expire_consents
 from app.main import create_app
-from app.webhooks.worker import JITTER, MAX_ATTEMPTS, RETRY_SCHEDULE, retry_delay
+from app.webhooks.retries import JITTER, MAX_ATTEMPTS, RETRY_SCHEDULE, retry_delay
 from tests.webhooks.conftest import (
     add_endpoint,
     attempts,
@@ -354,16 +355,18 @@ def test_the_in_process_worker_delivers_right_after_the_commit(
         assert time.monotonic() - started < 1.0
 
 
-def test_the_worker_records_expired_consents_and_delivers_them(org, receiver, make_worker, clock):
+def test_the_worker_records_expired_consents_and_delivers_them(
+    org, receiver, make_worker, clock, engine, settings
+):
     add_endpoint(org, receiver.url("/hook"), event_types=["consent.expired"])
     enroll_with_purpose(org)
     record_consent(org, "given")
     worker = make_worker()
-    assert worker.expire_consents_now() == 0  # not yet
+    assert expire_consents(engine, settings, clock()) == 0  # not yet
 
     clock.set(datetime.now(UTC) + timedelta(days=366))  # consents last a year by default
-    assert worker.expire_consents_now() == 1
-    assert worker.expire_consents_now() == 0  # recorded once
+    assert expire_consents(engine, settings, clock()) == 1
+    assert expire_consents(engine, settings, clock()) == 0  # recorded once
     assert worker.run_once_sync() == 1
 
     payload = _parse(receiver.received[0])

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.db import utcnow
-from app.webhooks.worker import claim_due
+from app.webhooks.claims import claim_due
 from tests.webhooks.conftest import add_endpoint, enroll_with_purpose, record_consent
 
 

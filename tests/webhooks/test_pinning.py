@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from app.webhooks.attempts import send_to
 from app.webhooks.ssrf import Destination, UnsafeWebhookUrl, checked_destination, pin
-from app.webhooks.worker import send_to
 
 NAME = "hooks.example"  # .example never resolves (RFC 2606)
 LOOPBACK = ipaddress.ip_address("127.0.0.1")

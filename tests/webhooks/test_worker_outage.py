@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from app.webhooks.worker import DeliveryWorker
+from app.webhooks.delivery import DeliveryWorker
 from tests.webhooks.conftest import add_endpoint, attempts, enroll_with_purpose, only_delivery
 from tests.webhooks.conftest import record_consent as record
 
