@@ -36,9 +36,9 @@ from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.events.service import record_for_holder_and_recipients
 from app.holdings.models import Holding
-from app.i18n import format_number
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
+from app.participants.form_text import checked_text
 from app.participants.models import Enrollment
 from app.participants.service import FormError, open_to
 
@@ -104,33 +104,6 @@ def own_correction(
         select(Statement).where(Statement.correction_id == correction_id)
     ).first()
     return OwnCorrection(*row, statement=statement)
-
-
-# --- checking what the participant typed -------------------------------------------------------
-
-
-def clean_text(value: str) -> str:
-    """Line breaks made uniform, control characters (NUL among them, which PostgreSQL cannot
-    store) dropped, surrounding space trimmed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ch != "\x7f")).strip()
-
-
-def checked_text(field_name: str, value: str, *, limit: int, empty_message: str) -> str:
-    """What the participant typed, cleaned; a FormError when empty or over `limit`."""
-    value = clean_text(value)
-    if not value:
-        raise FormError(field_name, empty_message)
-    if len(value) > limit:
-        raise FormError(
-            field_name,
-            _(
-                "This is too long. Keep it under %(limit)s characters (it has %(count)s).",
-                limit=format_number(limit),
-                count=format_number(len(value)),
-            ),
-        )
-    return value
 
 
 # --- what organizations are told ---------------------------------------------------------------
