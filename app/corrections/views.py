@@ -12,22 +12,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from app.corrections.models import MAX_EXPLANATION, MAX_REQUESTED_VALUE, Statement
-from app.corrections.service import (
-    CorrectionConflict,
+from app.corrections.deletions import (
     DeletionNotAllowed,
-    OwnCorrection,
-    OwnHolding,
-    add_statement,
     can_ask_to_delete,
-    is_overdue,
-    open_correction,
     open_deletion_request,
-    own_correction,
-    own_holding,
-    request_correction,
     request_deletion,
 )
+from app.corrections.models import (
+    MAX_EXPLANATION,
+    MAX_REQUESTED_VALUE,
+    CorrectionConflict,
+    Statement,
+)
+from app.corrections.record import OwnCorrection, OwnHolding, own_correction, own_holding
+from app.corrections.service import is_overdue, open_correction, request_correction
+from app.corrections.statements import add_statement
 from app.db import SessionDep
 from app.events.service import is_overdue_event
 from app.participants.home import is_hidden_at_first

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from app.consent.models import Consent
 from app.consent.service import effective_state, latest_consents
-from app.corrections.service import HoldingRecord, holding_records
-from app.corrections.service import own_holding as find_own_holding
+from app.corrections.record import HoldingRecord, holding_records
+from app.corrections.record import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding, display_order
 from app.organizations.models import Organization, Purpose
