@@ -29,7 +29,7 @@ from app.corrections.service import is_overdue, open_correction, request_correct
 from app.corrections.statements import add_statement
 from app.db import SessionDep
 from app.events.service import is_overdue_event
-from app.participants.home import is_hidden_at_first
+from app.holdings.sensitivity import is_hidden_at_first
 from app.participants.models import Participant
 from app.participants.service import FormError
 from app.web.deps import CurrentParticipant, not_found, web_context
