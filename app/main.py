@@ -25,6 +25,8 @@ from app.concerns.views import router as concerns_router
 from app.config import Settings, get_settings
 from app.consent.views import router as consent_router
 from app.context.views import router as context_router
+from app.corrections.deletion_views import router as deletion_router
+from app.corrections.statement_views import router as statement_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(participant_router)
     app.include_router(consent_router)
     app.include_router(corrections_router)
+    app.include_router(statement_router)
+    app.include_router(deletion_router)
     app.include_router(context_router)
     app.include_router(account_router)
     app.include_router(admin_router)

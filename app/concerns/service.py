@@ -23,7 +23,7 @@ from app.concerns.models import (
     ConcernReply,
 )
 from app.corrections.models import Correction
-from app.corrections.service import checked_text, is_overdue
+from app.corrections.service import is_overdue
 from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.catalogue import ACTION_EVENT_TYPES
@@ -31,6 +31,7 @@ from app.events.models import Event
 from app.events.service import is_overdue_event, record_event
 from app.i18n import gettext as _
 from app.organizations.models import NetworkAdmin, Organization
+from app.participants.form_text import checked_text
 from app.participants.models import Enrollment
 from app.participants.service import open_to
 

@@ -15,12 +15,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.context.models import CONTEXT_KINDS, MAX_CONTEXT_TEXT, ContextNote
-from app.corrections.service import clean_text
 from app.db import utcnow
 from app.events.service import record_event
 from app.i18n import format_number
 from app.i18n import gettext as _
 from app.organizations.models import Organization
+from app.participants.form_text import clean_text
 from app.participants.models import Enrollment, Participant
 from app.participants.service import FormError, enrollments_of
 

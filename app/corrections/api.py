@@ -11,9 +11,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.corrections.models import Correction
+from app.corrections.models import Correction, CorrectionConflict
 from app.corrections.service import (
-    CorrectionConflict,
     correction_payload,
     corrections_of_organization,
     is_overdue,

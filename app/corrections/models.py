@@ -23,6 +23,12 @@ MAX_REQUESTED_VALUE = 10000
 MAX_EXPLANATION = 5000
 
 
+class CorrectionConflict(ValueError):
+    """The request does not fit the correction's state (already answered another way, the
+    holding was deleted meanwhile, ...). Here beside the states, so the corrections and the
+    statements that answer them raise the same one."""
+
+
 class Correction(SQLModel, table=True):
     """A participant's request to change a holding, answered by the organization by `due_by`."""
 

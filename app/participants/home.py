@@ -17,20 +17,14 @@ from sqlmodel import Session, select
 
 from app.consent.models import Consent
 from app.consent.service import effective_state, latest_consents
-from app.corrections.service import HoldingRecord, holding_records
-from app.corrections.service import own_holding as find_own_holding
+from app.corrections.record import HoldingRecord, holding_records
+from app.corrections.record import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding, display_order
+from app.holdings.sensitivity import is_hidden_at_first
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 from app.participants.service import enrollments_of
-from app.web.labels import SENSITIVE_CATEGORIES
-
-
-def is_hidden_at_first(holding: Any, purpose: Purpose) -> bool:
-    """Sensitive values wait behind a Show button: when the organization says so, when the
-    purpose covers sensitive data, or when the category is one PRODUCT.md names sensitive."""
-    return holding.sensitive or purpose.sensitive or holding.category in SENSITIVE_CATEGORIES
 
 
 @dataclass

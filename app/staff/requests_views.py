@@ -13,12 +13,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.corrections.models import MAX_REQUESTED_VALUE
-from app.corrections.service import (
-    CorrectionConflict,
-    organization_correction,
-    resolve_correction,
-)
+from app.corrections.models import MAX_REQUESTED_VALUE, CorrectionConflict
+from app.corrections.service import organization_correction, resolve_correction
 from app.db import SessionDep, utcnow
 from app.events.models import Event
 from app.events.service import AlreadyAcknowledged, acknowledge_event

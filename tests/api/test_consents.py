@@ -9,12 +9,9 @@ from sqlmodel import select
 
 from app.consent.models import Consent
 from app.consent.service import record_consent
-from app.corrections.service import (
-    add_statement,
-    own_correction,
-    own_holding,
-    request_correction,
-)
+from app.corrections.record import own_correction, own_holding
+from app.corrections.service import request_correction
+from app.corrections.statements import add_statement
 from app.db import utcnow
 from app.events.service import verify_chain
 from app.holdings.models import Holding

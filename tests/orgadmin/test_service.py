@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.corrections.service import own_holding, request_correction
+from app.corrections.record import own_holding
+from app.corrections.service import request_correction
 from app.db import utcnow
 from app.holdings.models import Holding
 from app.orgadmin import service
