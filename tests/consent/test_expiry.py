@@ -10,8 +10,7 @@ from app.consent.models import Consent
 from app.consent.service import expire_due
 from app.db import utcnow
 from app.events.models import Event
-from tests.conftest import purpose_body
-from tests.consent.helpers import consent_url, decide, enroll_and_claim, log_in
+from tests.factories import consent_url, decide, enroll_and_claim, log_in, purpose_body
 
 
 def _given_consent(db, org, client):

@@ -36,7 +36,7 @@ from app.events.models import Event, LedgerCheckpoint
 from app.events.service import MAX_BODY_BYTES, canonical_json
 from app.participants.models import Enrollment
 from app.webhooks.worker import DeliveryWorker, claim_due
-from tests.conftest import purpose_body
+from tests.factories import purpose_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

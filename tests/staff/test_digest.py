@@ -28,14 +28,16 @@ from app.organizations.models import Staff
 from app.organizations.service import get_organization
 from app.staff.digest import send_due_digests
 from app.webhooks.worker import DeliveryWorker
-from tests.conftest import holding_body, purpose_body
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import make_staff, staff_log_in
-from tests.webhooks.conftest import (
+from tests.factories import (
     add_endpoint,
+    consent,
+    csrf_from,
     enroll_with_purpose,
+    holding_body,
+    make_staff,
     only_delivery,
-    record_consent,
+    purpose_body,
+    staff_log_in,
 )
 from tests.webhooks.receiver import Receiver
 
@@ -327,7 +329,7 @@ def test_the_worker_keeps_delivering_while_the_mail_server_is_down(
         )
         with _Running(worker):
             _wait(lambda: any("digests not sent" in r.getMessage() for r in caplog.records))
-            record_consent(org, "given")
+            consent(org, state="given")
             _wait(lambda: only_delivery(engine).status == "delivered")
             smtp.start()  # the mail server is back: the worker's next look sends it
             _wait(lambda: len(smtp.inbox.messages) == 1)
@@ -365,7 +367,7 @@ def test_a_mail_server_that_hangs_does_not_hold_up_deliveries(
         with _Running(worker):
             time.sleep(0.2)  # the digest is now stuck waiting for a greeting
             started = time.monotonic()
-            record_consent(org, "given")
+            consent(org, state="given")
             _wait(lambda: only_delivery(engine).status == "delivered", timeout=2.5)
             assert time.monotonic() - started < 2.5
         assert _sent_at(db, maria) is None
