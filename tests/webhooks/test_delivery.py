@@ -238,9 +238,10 @@ def test_a_receiver_that_hangs_past_the_timeout_is_retried(
     consent(org, state="given")
     worker = make_worker(timeout=0.3)
 
-    started = time.monotonic()
     assert worker.run_once_sync() == 1
-    assert time.monotonic() - started < 2.0  # gave up at the timeout, did not wait 3 s
+    # Gave up at the timeout: the receiver is still sleeping on its 3 s answer, so it has not
+    # finished one reply yet (a worker that waited the 3 s would find it finished).
+    assert receiver.received == []
 
     delivery = only_delivery(engine)
     assert delivery.status == "pending" and delivery.attempts == 1
@@ -348,10 +349,9 @@ def test_the_in_process_worker_delivers_right_after_the_commit(
         add_endpoint(org, receiver.url("/hook"))
         enroll_with_purpose(org)
         time.sleep(0.3)  # let the worker's first (empty) round pass
-        started = time.monotonic()
         consent(org, state="given")
+        # Its next poll is 30 s away: arriving within a sixth of that is the wake-up's doing.
         receiver.wait_for(1, timeout=5)
-        assert time.monotonic() - started < 1.0
 
 
 def test_the_worker_records_expired_consents_and_delivers_them(org, receiver, make_worker, clock):
