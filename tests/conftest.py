@@ -1,9 +1,12 @@
 """Test set-up: a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
-migrated with Alembic once per run and emptied between tests; the real app on top."""
+migrated with Alembic once per run and emptied between tests; the real app on top. The
+fixtures that more than one test folder uses are here; what they are made of (organizations,
+participants, holdings, staff...) is in tests/factories.py."""
 
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +35,22 @@ from app.db import make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.organizations.service import create_organization  # noqa: E402
+from app.webhooks.delivery import DeliveryWorker  # noqa: E402
+from tests.factories import (  # noqa: E402
+    PIN,
+    ManualClock,
+    Org,
+    Person,
+    World,
+    add_purpose,
+    another_browser,
+    claim,
+    enrollment,
+    make_staff,
+    make_world,
+    staff_log_in,
+)
+from tests.webhooks.receiver import Receiver  # noqa: E402
 
 
 def _reset_schema(url: str) -> None:
@@ -88,30 +107,6 @@ def client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
-@dataclass
-class Org:
-    slug: str
-    name: str
-    api_key: str
-    client: TestClient
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers=self.headers, **kw)
-
-    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.post(path, json=json, headers=self.headers, **kw)
-
-    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.put(path, json=json, headers=self.headers, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Any:
-        return self.client.delete(path, headers=self.headers, **kw)
-
-
 @pytest.fixture
 def make_org(db: Session, client: TestClient) -> Any:
     def _make(slug: str = "northside", name: str = "Northside Food Shelf") -> Org:
@@ -127,37 +122,86 @@ def org(make_org: Any) -> Org:
     return make_org()
 
 
-def purpose_body(basis: str = "consent", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": {
-            "en": "Share with the county for housing help",
-            "es": "Compartir con el condado para ayuda de vivienda",
-        },
-        "description": {
-            "en": "So the county can find you housing.",
-            "es": "Para que el condado le busque vivienda.",
-        },
-        "basis": basis,
-        "categories": ["contact", "household"],
-        "recipients": [{"name": "Hennepin County", "reason": "housing referrals"}],
-        "retention_days": 365,
-        "refusal_consequence": {"en": "You still get food from us.", "es": "Igual recibe comida."},
-    }
-    body.update(overrides)
-    return body
+@pytest.fixture
+def housing_org(org: Org) -> Org:
+    """Northside with a consent-based purpose ("housing") and a service one ("food")."""
+    add_purpose(org, "housing")
+    add_purpose(
+        org,
+        "food",
+        basis="service",
+        title={"en": "Giving you food each week"},
+        description={"en": "We count your household to give the right amount."},
+    )
+    return org
 
 
-def holding_body(purpose: str = "housing", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "label": "Phone number",
-        "category": "contact",
-        "value": "612-555-0100",
-        "purpose": purpose,
-        "source": "Intake form",
-        "collected_at": "2026-10-01",
-    }
-    body.update(overrides)
-    return body
+@pytest.fixture
+def person(client: TestClient, housing_org: Org) -> Person:
+    """Maria, enrolled with Northside as A-1, signed up through the claim form and signed in."""
+    enrolled = enrollment(housing_org, "A-1")
+    response = claim(client, enrolled["claim_code"])
+    assert response.status_code == 200 and "Your recovery code" in response.text, response.text
+    return Person("maria", PIN, enrolled["participant_id"], "A-1", org=housing_org)
+
+
+@pytest.fixture
+def world(make_org: Any, client: TestClient, db: Session) -> World:
+    return make_world(make_org, client, db)
+
+
+@pytest.fixture
+def other_browser(app: Any) -> Iterator[TestClient]:
+    """A second browser, for a second participant (its own cookies)."""
+    yield from another_browser(app)
+
+
+@pytest.fixture
+def desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
+    """A case manager of Northside (the holder), signed in on a browser of their own."""
+    make_staff(db, world.holder, email="ana@northside.example", name="Ana Reyes")
+    for c in another_browser(app):
+        assert staff_log_in(c, "ana@northside.example").status_code == 303
+        yield c
+
+
+@pytest.fixture
+def eastside_desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
+    """A case manager of Eastside (the recipient), signed in on a browser of their own."""
+    make_staff(db, world.recipient, email="bo@eastside.example", name="Bo Lind")
+    for c in another_browser(app):
+        assert staff_log_in(c, "bo@eastside.example").status_code == 303
+        yield c
+
+
+# --- webhook delivery: a real receiver, a clock moved by hand, a worker --------------------
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def make_worker(engine: Any, settings: Settings, clock: ManualClock) -> Any:
+    def _make(**overrides: Any) -> DeliveryWorker:
+        options: dict[str, Any] = {
+            "clock": clock,
+            "rng": random.Random(1234),
+            "timeout": 2.0,
+        }
+        options.update(overrides)
+        worker_settings = options.pop("settings", settings)
+        return DeliveryWorker(engine, worker_settings, **options)
+
+    return _make
 
 
 # --- a live server and a real browser (tests/browser) ------------------------------------

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.cli import main as cli_main
 from app.config import Settings
 from app.demo import DEMO_NETWORK_ADMIN_EMAIL, DEMO_ORG_ADMIN_EMAIL, DEMO_STAFF_EMAIL, load_demo
-from tests.web.conftest import page_csrf
+from tests.factories import page_csrf
 
 
 def _log_in(client: TestClient, path: str, email: str, password: str) -> Any:

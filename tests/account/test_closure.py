@@ -14,7 +14,7 @@ from app.holdings.models import Holding
 from app.participants.models import Enrollment, Participant
 from app.security.fields import field_keys, is_encrypted
 from app.security.models import WebSession
-from tests.corrections.helpers import (
+from tests.factories import (
     PIN,
     add_purpose,
     corrections,

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from app.participants.models import Enrollment
-from tests.corrections.helpers import (
+from tests.factories import (
     add_purpose,
     corrections,
     enroll,

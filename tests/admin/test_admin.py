@@ -13,8 +13,7 @@ from app.organizations.service import create_network_admin, get_organization
 from app.security.models import LoginThrottle, WebSession
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
 from app.webhooks.service import create_endpoint
-from tests.conftest import holding_body, purpose_body
-from tests.consent.helpers import csrf_from, enroll_and_claim, log_in
+from tests.factories import csrf_from, enroll_and_claim, holding_body, log_in, purpose_body
 
 EMAIL = "admin@network.example"
 PASSWORD = "correct horse battery"
@@ -203,7 +202,7 @@ def test_redeliver_puts_a_dead_letter_back_in_the_queue(db, org, make_org, clien
 
 
 def test_dashboard_lists_overdue_corrections_without_their_values(db, make_org, client):
-    from tests.corrections.helpers import corrections, make_world, request_correction
+    from tests.factories import corrections, make_world, request_correction
 
     world = make_world(make_org, client, db)
     assert request_correction(world.maria, world.phone, value="612-555-0199").status_code == 303

@@ -18,8 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import consent, participant_with_holding
-from tests.conftest import holding_body, purpose_body
+from tests.factories import consent, holding_body, participant_with_holding, purpose_body
 
 CAP = 1_048_576
 

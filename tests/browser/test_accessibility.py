@@ -39,9 +39,9 @@ from app.participants.models import Enrollment
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.service import create_endpoint
 from tests.browser.a11y import Audit
-from tests.conftest import Org
-from tests.corrections.helpers import (
+from tests.factories import (
     PIN,
+    Org,
     add_purpose,
     corrections,
     disclose,

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Org, purpose_body
-from tests.corrections.helpers import enroll
-from tests.staff.helpers import PASSWORD, make_staff
+from tests.factories import PASSWORD, Org, enroll, make_staff, purpose_body
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import purpose_body
-from tests.consent.helpers import enroll_and_claim
+from tests.factories import enroll_and_claim, purpose_body
 
 pytestmark = pytest.mark.browser
 

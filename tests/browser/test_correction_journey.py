@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.webhooks.delivery import DeliveryWorker
-from tests.corrections.helpers import (
+from tests.factories import (
     add_purpose,
     corrections,
     deliver,

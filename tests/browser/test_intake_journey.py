@@ -13,8 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from app.consent.models import Consent
-from tests.conftest import Org, purpose_body
-from tests.staff.helpers import PASSWORD, make_staff
+from tests.factories import PASSWORD, Org, make_staff, purpose_body
 
 pytestmark = pytest.mark.browser
 

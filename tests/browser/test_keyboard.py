@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.conftest import Org
-from tests.consent.helpers import PIN, enroll_and_claim
-from tests.corrections.helpers import add_purpose, enroll, hold
+from tests.factories import PIN, Org, add_purpose, enroll, enroll_and_claim, hold
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Org, purpose_body
-from tests.web.conftest import enroll, hold
+from tests.factories import Org, enroll, hold, purpose_body
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.organizations.service import create_staff, get_organization
-from tests.conftest import purpose_body
+from tests.factories import purpose_body
 
 pytestmark = pytest.mark.browser
 

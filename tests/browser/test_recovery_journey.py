@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_participant_journey import _fits_a_phone
-from tests.conftest import Org, purpose_body
-from tests.web.conftest import enroll, fresh_code, hold
+from tests.factories import Org, enroll, fresh_code, hold, purpose_body
 
 pytestmark = pytest.mark.browser
 

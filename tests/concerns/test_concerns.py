@@ -17,56 +17,32 @@ from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.organizations.service import create_network_admin
 from app.participants.models import Enrollment
-from tests.consent.helpers import Person, consent_url, csrf_from, decide
-from tests.corrections.helpers import (
+from tests.factories import (
+    Person,
     World,
+    another_browser,
+    consent_url,
     corrections,
-    csrf,
+    csrf_from,
+    decide,
     enroll,
     events,
-    make_world,
+    page_csrf,
     request_correction,
     send_form,
     sign_up,
 )
-from tests.staff.helpers import make_staff, staff_log_in
 
 ADMIN_EMAIL = "ombuds@network.example"
 ADMIN_PASSWORD = "correct horse battery"
 WHAT_HAPPENED = "They gave my phone number to the county. I never agreed to that."
 
 
-def _browser(app: Any) -> Iterator[TestClient]:
-    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def world(make_org: Any, client: TestClient, db: Session) -> World:
-    return make_world(make_org, client, db)
-
-
-@pytest.fixture
-def desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
-    make_staff(db, world.holder, email="ana@northside.example", name="Ana Reyes")
-    for c in _browser(app):
-        assert staff_log_in(c, "ana@northside.example").status_code == 303
-        yield c
-
-
-@pytest.fixture
-def eastside_desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
-    make_staff(db, world.recipient, email="bo@eastside.example", name="Bo Lind")
-    for c in _browser(app):
-        assert staff_log_in(c, "bo@eastside.example").status_code == 303
-        yield c
-
-
 @pytest.fixture
 def ombuds(app: Any, db: Session, world: World) -> Iterator[TestClient]:
     create_network_admin(db, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
     db.commit()
-    for c in _browser(app):
+    for c in another_browser(app):
         page = c.get("/admin/login")
         r = c.post(
             "/admin/login",
@@ -278,10 +254,10 @@ def test_another_participant_can_not_see_or_post(app, world, db):
     path = f"/disclosures/{_flagged(db).id}/concern"
     assert _raise(world.maria, path).status_code == 303
     code = enroll(world.holder, "N-2")
-    for rosa in _browser(app):
+    for rosa in another_browser(app):
         sign_up(rosa, code, "rosa")
         assert rosa.get(path).status_code == 404
-        token = csrf(rosa, "/")
+        token = page_csrf(rosa, "/")
         r = rosa.post(path, data={"csrf_token": token, "what_happened": "mine now"})
         assert r.status_code == 404
         (concern,) = _concerns(db)

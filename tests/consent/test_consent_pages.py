@@ -10,8 +10,7 @@ from app.consent.service import record_consent
 from app.events.models import Event
 from app.organizations.service import create_staff, find_purpose, get_organization
 from app.participants.models import Enrollment
-from tests.conftest import purpose_body
-from tests.consent.helpers import consent_url, csrf_from, decide, enroll_and_claim, log_in
+from tests.factories import consent_url, csrf_from, decide, enroll_and_claim, log_in, purpose_body
 
 
 def _setup(db, org, client, **purpose_overrides):

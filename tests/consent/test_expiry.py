@@ -16,8 +16,7 @@ from app.events.models import Event
 from app.jobs import JOBS, JobRunner
 from app.webhooks.delivery import DeliveryWorker
 from app.worker import Worker
-from tests.conftest import purpose_body
-from tests.consent.helpers import consent_url, decide, enroll_and_claim, log_in
+from tests.factories import consent_url, decide, enroll_and_claim, log_in, purpose_body
 
 
 def _given_consent(db, org, client):

@@ -11,8 +11,14 @@ from app.consent.models import Consent
 from app.db import utcnow
 from app.events.models import Event
 from app.events.service import acknowledge_event
-from tests.conftest import holding_body, purpose_body
-from tests.consent.helpers import consent_url, decide, enroll_and_claim, log_in
+from tests.factories import (
+    consent_url,
+    decide,
+    enroll_and_claim,
+    holding_body,
+    log_in,
+    purpose_body,
+)
 
 
 def _shared_with_cedar(db, org, make_org, client):

@@ -7,7 +7,7 @@ import re
 from sqlmodel import select
 
 from app.corrections.models import DeletionRequest
-from tests.corrections.helpers import (
+from tests.factories import (
     CSRF_FIELD,
     add_purpose,
     enroll,

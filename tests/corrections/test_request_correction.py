@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.corrections.models import Correction
-from tests.corrections.helpers import (
+from tests.factories import (
     CSRF_FIELD,
     corrections,
     enroll,

@@ -6,14 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.corrections.helpers import (
-    corrections,
-    enroll,
-    events,
-    request_correction,
-    resolve,
-    sign_up,
-)
+from tests.factories import corrections, enroll, events, request_correction, resolve, sign_up
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import re
 import pytest
 from markupsafe import escape
 
-from tests.corrections.helpers import (
+from tests.factories import (
     CSRF_FIELD,
     corrections,
     enroll,

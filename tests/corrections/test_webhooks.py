@@ -11,7 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from app.webhooks.delivery import DeliveryWorker
-from tests.corrections.helpers import corrections, deliver, request_correction, resolve
+from tests.factories import corrections, deliver, request_correction, resolve
 from tests.webhooks.receiver import Receiver
 
 

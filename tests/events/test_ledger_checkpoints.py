@@ -39,7 +39,7 @@ from app.events.service import MAX_BODY_BYTES, canonical_json
 from app.jobs import Job, JobRunner, checkpoint_ledger
 from app.participants.models import Enrollment
 from app.webhooks.claims import claim_due
-from tests.conftest import purpose_body
+from tests.factories import purpose_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

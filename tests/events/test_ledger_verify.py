@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from app.events.models import Event
 from app.webhooks.models import WebhookDelivery
-from tests.conftest import purpose_body
+from tests.factories import purpose_body
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

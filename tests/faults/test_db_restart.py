@@ -41,7 +41,7 @@ from sqlalchemy import text
 from app.config import ROOT
 from app.db import make_engine
 from app.migrate import upgrade
-from tests.conftest import holding_body, purpose_body
+from tests.factories import holding_body, purpose_body
 from tests.faults.postgres_server import PostgresServer, unavailable_reason
 from tests.webhooks.receiver import Receiver
 

@@ -11,9 +11,7 @@ from app.organizations.models import ApiKey
 from app.organizations.service import get_organization
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.service import create_endpoint
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from
-from tests.orgadmin.helpers import send_form, sign_in_staff
+from tests.factories import csrf_from, purpose_body, send_form, sign_in_staff
 
 PAGES = [
     "/staff/org",

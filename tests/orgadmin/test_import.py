@@ -14,9 +14,7 @@ from app.events.models import Event
 from app.holdings.models import Holding
 from app.orgadmin import imports
 from app.participants.models import ClaimCode, Enrollment
-from tests.conftest import holding_body, purpose_body
-from tests.consent.helpers import csrf_from
-from tests.orgadmin.helpers import form_fields, sign_in_staff
+from tests.factories import csrf_from, form_fields, holding_body, purpose_body, sign_in_staff
 
 HEADER = "external_ref,field_key,label,category,value,purpose,source,collected_at,retain_until,sensitive\n"
 GOOD = (

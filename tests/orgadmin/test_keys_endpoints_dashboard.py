@@ -10,9 +10,14 @@ from sqlmodel import select
 from app.db import utcnow
 from app.events.models import Event
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from, enroll_and_claim
-from tests.orgadmin.helpers import form_fields, send_form, sign_in_staff
+from tests.factories import (
+    csrf_from,
+    enroll_and_claim,
+    form_fields,
+    purpose_body,
+    send_form,
+    sign_in_staff,
+)
 
 KEY_RE = re.compile(r"<code>([^<]{20,})</code>")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import purpose_body
-from tests.orgadmin.helpers import form_fields, send_form, sign_in_staff
+from tests.factories import form_fields, purpose_body, send_form, sign_in_staff
 
 EDITOR = "/staff/org/plan/housing"
 

@@ -14,8 +14,7 @@ from app.holdings.models import Holding
 from app.orgadmin import service
 from app.organizations.service import create_api_key, get_organization
 from app.participants.models import Enrollment
-from tests.conftest import holding_body, purpose_body
-from tests.consent.helpers import enroll_and_claim
+from tests.factories import enroll_and_claim, holding_body, purpose_body
 
 
 def test_api_keys_listed_and_revoked_only_by_their_organization(db, org, make_org):
@@ -48,7 +47,8 @@ def test_review_facts_come_from_the_organizations_own_holdings_and_enrollments(d
     cedar = make_org("cedar", "Cedar Housing")
     assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
     assert cedar.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
-    assert org.post("/api/v1/participants", {"external_ref": "A-1", "preferred_language": "es"})
+    r = org.post("/api/v1/participants", {"external_ref": "A-1", "preferred_language": "es"})
+    assert r.status_code == 201, r.text
     r = cedar.post("/api/v1/participants", {"external_ref": "C-1", "preferred_language": "so"})
     assert r.status_code == 201
     body = holding_body(category="income", label="Income", value="1200")

@@ -24,7 +24,7 @@ from app.security.fields import (
     encrypted_columns,
     field_keys_in_use,
 )
-from tests.corrections.helpers import corrections, request_correction, resolve, send_form
+from tests.factories import corrections, request_correction, resolve, send_form
 
 PHONE = "612-555-0100"  # the world's holding, pushed through the organization API
 STORED = re.compile(r"^enc1:(?P<kid>[A-Za-z0-9_-]+):(?P<b64>[A-Za-z0-9_=-]+)$")

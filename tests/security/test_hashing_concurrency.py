@@ -23,10 +23,19 @@ from app.db import make_engine
 from app.organizations.service import create_network_admin, create_organization
 from app.participants.models import Participant
 from app.security import passwords
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+from tests.factories import (
+    PASSWORD,
+    PIN,
+    claim,
+    csrf_from,
+    enroll,
+    fresh_code,
+    login,
+    make_staff,
+    page_csrf,
+    staff_log_in,
+)
 from tests.staff.test_intake import _start
-from tests.web.conftest import GOOD_PIN, claim, enroll, fresh_code, login, page_csrf
 
 PRODUCTION_COST = {"argon2_memory_kib": 65536, "argon2_time_cost": 3}
 
@@ -240,7 +249,7 @@ SAMPLES = 5
 
 def test_an_unrelated_request_is_answered_while_logins_hash(live_server, db, hashing):
     counting = hashing(**PRODUCTION_COST, hash_concurrency=2)
-    stored = passwords.hash_secret(GOOD_PIN)
+    stored = passwords.hash_secret(PIN)
     for i in range(LOGINS):
         db.add(Participant(username=f"burst{i}", pin_hash=stored))
     _organization, key = create_organization(db, name="Northside", slug="northside")
@@ -248,7 +257,7 @@ def test_an_unrelated_request_is_answered_while_logins_hash(live_server, db, has
     single = []
     for _ in range(3):
         started = time.perf_counter()
-        passwords.verify_secret(GOOD_PIN, stored)
+        passwords.verify_secret(PIN, stored)
         single.append(time.perf_counter() - started)
     one_hash = min(single)
 
@@ -268,7 +277,7 @@ def test_an_unrelated_request_is_answered_while_logins_hash(live_server, db, has
     def log_in(i: int) -> None:
         browser, token = browsers[i]
         response = browser.post(
-            "/login", data={"csrf_token": token, "username": f"burst{i}", "pin": GOOD_PIN}
+            "/login", data={"csrf_token": token, "username": f"burst{i}", "pin": PIN}
         )
         statuses.append(response.status_code)
         login_ends.append(time.perf_counter())

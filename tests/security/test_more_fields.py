@@ -15,17 +15,20 @@ from sqlmodel import SQLModel
 from app.cli import main as cli
 from app.config import get_settings
 from app.security.fields import FieldKeys, encrypted_columns, field_keys_in_use
-from tests.conftest import holding_body
-from tests.corrections.helpers import (
+from tests.factories import (
+    add_endpoint,
+    attempts,
+    consent,
     corrections,
     disclose,
+    enroll_with_purpose,
     hold,
+    holding_body,
     request_correction,
     resolve,
     send_form,
 )
 from tests.security.test_fields import STORED, raw_dump, raw_values
-from tests.webhooks.conftest import add_endpoint, attempts, enroll_with_purpose, record_consent
 from tests.webhooks.receiver import Reply
 
 LABEL = "Phone at her sister Rosa Alvarez"
@@ -115,7 +118,7 @@ def test_the_receivers_answer_is_stored_encrypted_and_shown_to_the_organization(
     endpoint = add_endpoint(org, receiver.url("/hook"))
     receiver.always("/hook", Reply(status=200, body=ANSWER.encode()))
     enroll_with_purpose(org)
-    record_consent(org, "given")
+    consent(org, state="given")
     assert make_worker().run_once_sync() == 1
 
     (stored,) = raw_values(engine, "webhook_attempt", "response_excerpt")
@@ -131,7 +134,7 @@ def test_a_full_4_kb_answer_fits(org, receiver, make_worker, engine):
     add_endpoint(org, receiver.url("/hook"))
     receiver.always("/hook", Reply(status=500, body="é".encode() * 4000))  # 8000 bytes
     enroll_with_purpose(org)
-    record_consent(org, "given")
+    consent(org, state="given")
     assert make_worker().run_once_sync() == 1
     (attempt,) = attempts(engine)
     assert attempt.response_excerpt == "é" * 2048  # the first 4096 bytes

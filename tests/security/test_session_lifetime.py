@@ -13,8 +13,7 @@ from app.db import utcnow
 from app.organizations.service import create_network_admin
 from app.security.models import WebSession
 from app.security.sessions import load_session, start_session
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+from tests.factories import PASSWORD, csrf_from, make_staff, staff_log_in
 
 
 def _only_session(db: Session) -> WebSession:

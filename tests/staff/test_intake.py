@@ -15,9 +15,7 @@ from app.consent.models import Consent
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
 from app.staff.models import Handover
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+from tests.factories import PASSWORD, csrf_from, make_staff, purpose_body, staff_log_in
 
 
 def _plan(org) -> None:

@@ -9,8 +9,7 @@ from sqlmodel import select
 from app.security.models import LoginThrottle, WebSession
 from app.staff.deps import CurrentStaff, OrgAdmin
 from app.web.deps import web_context
-from tests.consent.helpers import csrf_from, enroll_and_claim, log_in
-from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+from tests.factories import PASSWORD, csrf_from, enroll_and_claim, log_in, make_staff, staff_log_in
 
 
 def test_login_home_and_logout(db, org, client):

@@ -12,9 +12,7 @@ from app.holdings.models import Holding
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment, Participant
 from app.staff.service import record_intake_answer
-from tests.conftest import purpose_body
-from tests.staff.helpers import make_staff, staff_log_in
-from tests.web.conftest import claim, enroll, hold
+from tests.factories import claim, enroll, hold, make_staff, purpose_body, staff_log_in
 
 
 def _enrollment(db, ref: str, organization_id: int | None = None) -> Enrollment:

@@ -10,9 +10,15 @@ from sqlmodel import select
 
 from app.participants.service import find_claim, reset_pin_by_claim
 from app.staff.models import StaffAccess
-from tests.conftest import purpose_body
-from tests.consent.helpers import PIN, csrf_from, enroll_and_claim, log_in
-from tests.staff.helpers import make_staff, staff_log_in
+from tests.factories import (
+    PIN,
+    csrf_from,
+    enroll_and_claim,
+    log_in,
+    make_staff,
+    purpose_body,
+    staff_log_in,
+)
 
 CODE_RE = re.compile(r'id="claim-code">([A-Z0-9-]+)<')
 

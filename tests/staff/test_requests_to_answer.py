@@ -4,52 +4,25 @@ participant sees who answered."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.participants.models import Enrollment
-from tests.consent.helpers import Person, decide
-from tests.corrections.helpers import (
+from tests.factories import (
+    Person,
     World,
+    another_browser,
     corrections,
+    decide,
     events,
-    make_world,
+    make_staff,
     request_correction,
     resolve,
     send_form,
+    staff_log_in,
 )
-from tests.staff.helpers import make_staff, staff_log_in
-
-
-def _browser(app: Any) -> Iterator[TestClient]:
-    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
-        yield c
-
-
-@pytest.fixture
-def world(make_org: Any, client: TestClient, db: Session) -> World:
-    return make_world(make_org, client, db)
-
-
-@pytest.fixture
-def desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
-    """A case manager of Northside (the holder), signed in on a browser of their own."""
-    make_staff(db, world.holder, email="ana@northside.example", name="Ana Reyes")
-    for c in _browser(app):
-        assert staff_log_in(c, "ana@northside.example").status_code == 303
-        yield c
-
-
-@pytest.fixture
-def eastside_desk(app: Any, db: Session, world: World) -> Iterator[TestClient]:
-    make_staff(db, world.recipient, email="bo@eastside.example", name="Bo Lind")
-    for c in _browser(app):
-        assert staff_log_in(c, "bo@eastside.example").status_code == 303
-        yield c
 
 
 def _requested(world: World, db: Session) -> Any:
@@ -88,7 +61,7 @@ def test_every_staff_page_shows_the_count(world, db, desk, app):
     assert "Requests to answer (1)" in desk.get("/staff/requests").text
     # Org admins' pages extend the staff layout: the count is there too.
     make_staff(db, world.holder, email="lee@northside.example", name="Lee", role="org_admin")
-    for admin in _browser(app):
+    for admin in another_browser(app):
         staff_log_in(admin, "lee@northside.example")
         page = admin.get("/staff/org")
         assert page.status_code == 200
@@ -224,7 +197,7 @@ def test_a_staff_member_without_a_name_is_named_by_email(world, db, app):
     db.commit()
     send_form(world.maria, f"/holdings/{world.phone}/deletion", {})
     (event,) = events(db, type="deletion.requested")
-    for c in _browser(app):
+    for c in another_browser(app):
         staff_log_in(c, "nameless@northside.example")
         page = c.get("/staff/requests").text
         assert "Delete Phone number or explain why you keep it." in page

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import holding_body, purpose_body
-from tests.staff.helpers import make_staff, staff_log_in
+from tests.factories import holding_body, make_staff, purpose_body, staff_log_in
 
 
 def _refs(html: str) -> set[str]:

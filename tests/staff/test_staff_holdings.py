@@ -14,11 +14,16 @@ from app.disclosures.models import Disclosure
 from app.holdings.models import Holding
 from app.participants.models import Enrollment
 from app.staff.models import StaffAccess
-from tests.api.helpers import consent, enroll, hold
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import make_staff, staff_log_in
-from tests.web.conftest import claim
+from tests.factories import (
+    claim,
+    consent,
+    csrf_from,
+    enroll,
+    hold,
+    make_staff,
+    purpose_body,
+    staff_log_in,
+)
 
 RECORD = "/staff/participants/A-1"
 
@@ -38,7 +43,7 @@ def _staff_client(app: Any, db: Any, org: Any, role: str = "case_manager", **kw:
 
 def _participant_client(app: Any, org: Any, ref: str, username: str) -> TestClient:
     client = TestClient(app)
-    code = enroll(org, ref)["claim_code"]
+    code = enroll(org, ref)
     assert claim(client, code, username=username).status_code == 200
     return client
 

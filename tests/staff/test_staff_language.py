@@ -10,9 +10,7 @@ from sqlmodel import select
 
 from app.consent.models import Consent
 from app.participants.models import Enrollment
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from
-from tests.staff.helpers import make_staff, staff_log_in
+from tests.factories import csrf_from, make_staff, purpose_body, staff_log_in
 
 
 def _plan(org) -> None:

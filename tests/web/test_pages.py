@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import enroll
+from tests.factories import enroll
 
 QUICK_EXIT = re.compile(
     r'<a class="quick-exit button" id="quick-exit" href="/exit"[^>]*>Quick exit</a>'
@@ -37,11 +37,11 @@ def test_signed_in_pages_have_quick_exit_and_log_out(client, person):
 
 
 def test_every_form_posts_or_gets_somewhere_without_javascript(client, person):
-    from tests.web.conftest import hold
+    from tests.factories import hold
 
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",

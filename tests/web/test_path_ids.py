@@ -15,9 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.participants.models import Enrollment
-from tests.conftest import purpose_body
-from tests.consent.helpers import csrf_from
-from tests.orgadmin.helpers import sign_in_staff
+from tests.factories import csrf_from, purpose_body, sign_in_staff
 
 HUGE = [2**31, 2**63 - 1, 2**63, 10**30, -(2**63) - 1, 0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.web.forms import safe_next
-from tests.web.conftest import logout, page_csrf
+from tests.factories import logout, page_csrf
 
 
 @pytest.mark.parametrize("path", ["/", "/claim/ABCD-EFGH-JKMN", "/consents/ptp_1/housing?x=1"])

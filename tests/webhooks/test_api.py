@@ -14,7 +14,7 @@ from app.events.models import Event
 from app.events.service import record_event
 from app.organizations.service import get_organization
 from app.participants.service import enroll, find_enrollment
-from tests.webhooks.conftest import add_endpoint, deliveries, enroll_with_purpose, record_consent
+from tests.factories import add_endpoint, consent, deliveries, enroll_with_purpose
 from tests.webhooks.receiver import Reply
 
 
@@ -103,7 +103,7 @@ def test_attempts_are_listed_newest_first(org, receiver, make_worker, clock, eng
     endpoint = add_endpoint(org, receiver.url("/hook"))
     receiver.script("/hook", Reply(status=500), Reply(status=502))
     enroll_with_purpose(org)
-    record_consent(org, "given")
+    consent(org, state="given")
     worker = make_worker()
     worker.run_once_sync()
     clock.advance(timedelta(seconds=10))

@@ -197,7 +197,6 @@ def test_a_worker_process_wakes_on_notify(engine, db, workers):
 
         organization_id = db.exec(select(WebhookEndpoint.organization_id)).one()
         enrollment_id = db.exec(select(Enrollment.id)).one()
-        started = time.monotonic()
         record_event(
             db,
             enrollment_id=enrollment_id,
@@ -206,8 +205,8 @@ def test_a_worker_process_wakes_on_notify(engine, db, workers):
             data={"organization": "northside", "participant": {"external_ref": "A-1"}},
         )
         db.commit()
+        # Its next poll is 30 s away: arriving within a third of that is the wake-up's doing.
         receiver.wait_for(1, timeout=10)
-        assert time.monotonic() - started < 2.0
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
     finally:

@@ -11,13 +11,13 @@ from sqlmodel import Session
 
 from app.db import utcnow
 from app.webhooks.claims import claim_due
-from tests.webhooks.conftest import add_endpoint, enroll_with_purpose, record_consent
+from tests.factories import add_endpoint, consent, enroll_with_purpose
 
 
 def _burst(org: Any, prefix: str, count: int) -> None:
     for n in range(count):
         enroll_with_purpose(org, f"{prefix}-{n}")
-        record_consent(org, "given", f"{prefix}-{n}")
+        consent(org, state="given", ref=f"{prefix}-{n}")
 
 
 def test_a_later_organizations_event_is_claimed_beside_an_earlier_burst(

@@ -12,8 +12,14 @@ from app.organizations.service import create_organization
 from app.participants.service import enroll
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.signing import new_secret
-from tests.conftest import holding_body, purpose_body
-from tests.webhooks.conftest import add_endpoint, deliveries, enroll_with_purpose, record_consent
+from tests.factories import (
+    add_endpoint,
+    consent,
+    deliveries,
+    enroll_with_purpose,
+    holding_body,
+    purpose_body,
+)
 
 
 def _setup(db: Session) -> tuple:
@@ -115,7 +121,7 @@ def test_a_withdrawal_reaches_the_recipient_organization_as_its_own_event(make_o
     assert holder.put("/api/v1/purposes/housing", body).status_code == 201
     enroll_with_purpose(holder)
     assert holder.put("/api/v1/participants/A-1/holdings/phone", holding_body()).status_code == 201
-    record_consent(holder, "given")
+    consent(holder, state="given")
     disclosure = holder.post(
         "/api/v1/participants/A-1/disclosures",
         {
@@ -125,7 +131,7 @@ def test_a_withdrawal_reaches_the_recipient_organization_as_its_own_event(make_o
         },
     )
     assert disclosure.status_code == 201, disclosure.text
-    record_consent(holder, "withdrawn")
+    consent(holder, state="withdrawn")
 
     with Session(engine) as session:
         rows = session.exec(

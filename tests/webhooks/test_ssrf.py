@@ -20,8 +20,7 @@ from app.webhooks.ssrf import (
     check_webhook_url,
     checked_destination,
 )
-from tests.orgadmin.helpers import send_form, sign_in_staff
-from tests.webhooks.conftest import attempts, only_delivery
+from tests.factories import attempts, only_delivery, send_form, sign_in_staff
 
 
 @pytest.mark.parametrize(

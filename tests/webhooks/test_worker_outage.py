@@ -17,8 +17,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from app.webhooks.delivery import DeliveryWorker
-from tests.webhooks.conftest import add_endpoint, attempts, enroll_with_purpose, only_delivery
-from tests.webhooks.conftest import record_consent as record
+from tests.factories import add_endpoint, attempts, consent, enroll_with_purpose, only_delivery
 
 
 def _lost_connection() -> OperationalError:
@@ -87,7 +86,7 @@ def test_the_loop_survives_an_outage_logs_it_once_and_carries_on(
     worker = make_worker(poll_seconds=0.02)
     worker._claim = _fail_first(4, worker._claim, _lost_connection)  # type: ignore[method-assign]
     caplog.set_level(logging.INFO, logger="app.webhooks.worker")
-    record(org, "given")
+    consent(org, state="given")
     with Running(worker):
         _wait(lambda: only_delivery(engine).status == "delivered")
     assert worker._claim.count["n"] > 4  # type: ignore[attr-defined]
@@ -106,7 +105,7 @@ def test_a_bug_in_a_step_is_logged_with_its_traceback_and_the_loop_goes_on(
 ):
     worker = make_worker(poll_seconds=0.02)
     worker._claim = _fail_first(2, worker._claim, lambda: KeyError("oops"))  # type: ignore[method-assign]
-    record(org, "given")
+    consent(org, state="given")
     with Running(worker):
         _wait(lambda: only_delivery(engine).status == "delivered")
     bugs = [r for r in caplog.records if r.name == "app.webhooks.worker" and r.exc_info]
@@ -120,7 +119,7 @@ def test_an_outcome_that_could_not_be_recorded_is_written_later_not_sent_again(
     # out a second time within the wait below.
     worker = make_worker(poll_seconds=0.05, timeout=1.0, lease_seconds=1.5)
     worker._record = _fail_first(3, worker._record, _lost_connection)  # type: ignore[method-assign]
-    record(org, "given")
+    consent(org, state="given")
     with Running(worker):
         _wait(lambda: only_delivery(engine).status == "delivered")
         time.sleep(2.0)  # past the lease: nothing more goes out

@@ -19,10 +19,17 @@ from app.main import create_app
 from app.organizations.models import Organization
 from app.participants.home_cache import SectionCache
 from app.participants.models import Enrollment
-from tests.conftest import purpose_body
-from tests.consent.helpers import decide
-from tests.corrections.helpers import holding_id, request_correction, resolve
-from tests.web.conftest import Person, hold, login, logout
+from tests.factories import (
+    Person,
+    decide,
+    hold,
+    holding_id,
+    login,
+    logout,
+    purpose_body,
+    request_correction,
+    resolve,
+)
 
 
 def _sections(client: TestClient) -> SectionCache:
@@ -200,11 +207,11 @@ def test_sections_past_their_time_leave_memory() -> None:
 
 
 def _person(db: Session, person: Person):
-    from tests.consent.helpers import Person as ConsentPerson
-
     db.expire_all()
-    enrollment = db.exec(select(Enrollment).where(Enrollment.external_ref == person.ref)).one()
-    return ConsentPerson(person.username, person.pin, enrollment.id, person.ref)
+    enrollment = db.exec(
+        select(Enrollment).where(Enrollment.external_ref == person.external_ref)
+    ).one()
+    return Person(person.username, person.pin, enrollment.id, person.external_ref)
 
 
 # Rows of an enrollment that the home page does not show: changing them keeps its sections.

@@ -9,8 +9,7 @@ from sqlmodel import select
 from app.db import utcnow
 from app.organizations.models import ApiKey
 from app.organizations.service import create_api_key, get_organization
-from tests.api.helpers import participant_with_holding
-from tests.conftest import holding_body, purpose_body
+from tests.factories import holding_body, participant_with_holding, purpose_body
 
 # Every route of section 2 this area covers, with a body that would be accepted.
 ROUTES = [

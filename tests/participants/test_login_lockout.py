@@ -16,7 +16,7 @@ from app.participants.service import LOGIN_SCOPE
 from app.security import passwords, throttle
 from app.security.devices import DEVICE_COOKIE
 from app.security.models import LoginThrottle, WebSession
-from tests.web.conftest import GOOD_PIN, login, logout
+from tests.factories import PIN, login, logout
 
 WRONG_PIN = "000111"
 
@@ -147,7 +147,7 @@ def test_an_unknown_username_still_runs_the_slow_hash(client, person, verify_cal
     dummy argon2 hash of the same cost as a real one."""
     logout(client)
     verify_calls.clear()
-    assert login(client, "nobody-here", GOOD_PIN).status_code == 400
+    assert login(client, "nobody-here", PIN).status_code == 400
     assert len(verify_calls) == 1
     dummy = verify_calls[0]
     assert dummy == passwords._dummy_hash()

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.participants.models import Enrollment, Participant
 from app.security.models import WebSession
-from tests.web.conftest import GOOD_PIN, claim, enroll, fresh_code, login, logout, page_csrf
+from tests.factories import PIN, claim, enroll, fresh_code, login, logout, page_csrf
 
 
 def _input_names(html: str) -> set[str]:
@@ -104,7 +104,7 @@ def test_pin_must_be_six_digits_or_more_and_match(client, housing_org):
     assert too_short.status_code == 400 and 'href="#pin"' in too_short.text
     letters = claim(client, code, pin="48291a")
     assert letters.status_code == 400 and 'href="#pin"' in letters.text
-    mismatch = claim(client, code, pin=GOOD_PIN, confirm_pin="482914")
+    mismatch = claim(client, code, pin=PIN, confirm_pin="482914")
     assert mismatch.status_code == 400 and 'href="#confirm_pin"' in mismatch.text
     assert claim(client, code, pin="4829137").status_code == 200
 
@@ -152,7 +152,7 @@ def test_signed_out_visitor_with_an_account_is_offered_to_log_in_first(client, h
     token = page_csrf(client, f"/login?next=/claim/{code}")
     response = client.post(
         "/login",
-        data={"csrf_token": token, "username": "maria", "pin": GOOD_PIN, "next": f"/claim/{code}"},
+        data={"csrf_token": token, "username": "maria", "pin": PIN, "next": f"/claim/{code}"},
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/claim/{code}"
@@ -186,7 +186,7 @@ def test_a_fresh_code_for_a_claimed_enrollment_resets_the_pin(client, housing_or
 
     # The session on the first phone ended, and the old PIN stopped working.
     assert client.get("/").status_code == 303
-    assert login(client, "maria", GOOD_PIN).status_code == 400
+    assert login(client, "maria", PIN).status_code == 400
     assert login(client, "maria", "739164").status_code == 303
     participant = db.exec(select(Participant)).one()
     open_sessions = db.exec(

@@ -17,7 +17,7 @@ from sqlmodel import select
 from app.holdings.models import Holding
 from app.main import create_app
 from app.web.stylesheet import STYLESHEET
-from tests.web.conftest import claim, enroll, hold, login, logout
+from tests.factories import claim, enroll, hold, login, logout
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
@@ -74,10 +74,10 @@ def test_hsts_in_production(engine, settings):
 
 
 def _every_participant_page(client, person, db) -> dict[str, str]:
-    hold(person.org, person.ref, "phone", purpose="housing")
+    hold(person.org, person.external_ref, "phone", purpose="housing")
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",
@@ -85,7 +85,7 @@ def _every_participant_page(client, person, db) -> dict[str, str]:
         sensitive=True,
     )
     person.org.post(
-        f"/api/v1/participants/{person.ref}/disclosures",
+        f"/api/v1/participants/{person.external_ref}/disclosures",
         {"recipient": {"name": "Hennepin County"}, "purpose": "housing", "field_keys": ["phone"]},
     )
     hiv = db.exec(select(Holding).where(Holding.field_key == "hiv")).one()

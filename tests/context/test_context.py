@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app.context.models import ContextNote
 from app.participants.models import Enrollment
-from tests.corrections.helpers import CSRF_FIELD, enroll, events, send_form, sign_up
+from tests.factories import CSRF_FIELD, enroll, events, send_form, sign_up
 
 
 @pytest.fixture

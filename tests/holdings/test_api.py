@@ -7,8 +7,7 @@ from sqlmodel import select
 
 from app.holdings.models import Holding
 from app.participants.home import build_home
-from tests.api.helpers import add_purpose, claim, enroll, hold
-from tests.conftest import holding_body
+from tests.factories import add_purpose, claim_account, enrollment, hold, holding_body
 
 PHONE = "/api/v1/participants/A-1/holdings/phone"
 ALL = "/api/v1/participants/A-1/holdings"
@@ -19,7 +18,7 @@ def ready(org):
     """A plan with `housing` (consent) and `food` (service, sensitive) and participant A-1."""
     add_purpose(org, "housing")
     add_purpose(org, "food", basis="service", sensitive=True)
-    return enroll(org)
+    return enrollment(org)
 
 
 def item(field_key: str, **overrides):
@@ -247,7 +246,7 @@ def test_the_participant_sees_that_it_was_deleted_and_when(org, ready, db):
     code = ready["claim_code"]
     hold(org)
     hold(org, field_key="size", label="Household size", category="household", value="4")
-    participant = claim(db, code)
+    participant = claim_account(db, code)
     org.delete(PHONE)
 
     db.expire_all()

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.participants.models import ClaimCode, Enrollment
 from app.participants.service import find_claim
-from tests.api.helpers import add_purpose, claim, consent, enroll
+from tests.factories import add_purpose, claim_account, consent, enroll, enrollment
 
 CODE = re.compile(r"^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$")
 
@@ -26,7 +26,7 @@ def test_enrolling_answers_the_claim_code_and_link(org):
 
 
 def test_the_claim_code_is_stored_only_as_a_hash(org, db):
-    code = enroll(org)["claim_code"]
+    code = enroll(org)
     rows = db.exec(select(ClaimCode)).all()
     assert len(rows) == 1
     assert code not in repr(rows[0].model_dump())
@@ -34,16 +34,16 @@ def test_the_claim_code_is_stored_only_as_a_hash(org, db):
 
 
 def test_preferred_language_is_kept_when_the_portal_speaks_it(org, db):
-    enroll(org, "A-1", preferred_language="es")
-    enroll(org, "A-2", preferred_language="fr")  # valid code, not (yet) a portal language
+    enrollment(org, "A-1", preferred_language="es")
+    enrollment(org, "A-2", preferred_language="fr")  # valid code, not (yet) a portal language
     enroll(org, "A-3")
-    enroll(org, "A-4", preferred_language="es-MX")
+    enrollment(org, "A-4", preferred_language="es-MX")
     langs = {e.external_ref: e.preferred_language for e in db.exec(select(Enrollment))}
     assert langs == {"A-1": "es", "A-2": None, "A-3": None, "A-4": "es"}
 
 
 def test_a_duplicate_external_ref_is_a_409(org):
-    first = enroll(org)
+    first = enrollment(org)
     r = org.post("/api/v1/participants", {"external_ref": "A-1"})
     assert r.status_code == 409
     assert "external_ref" in r.json()["detail"]
@@ -59,7 +59,7 @@ def test_surrounding_spaces_do_not_make_a_new_ref(org):
 
 def test_the_same_ref_in_two_organizations_is_two_enrollments(org, make_org):
     other = make_org("cedar-housing", "Cedar Housing Partners")
-    mine, theirs = enroll(org, "A-1"), enroll(other, "A-1")
+    mine, theirs = enrollment(org, "A-1"), enrollment(other, "A-1")
     assert mine["participant_id"] != theirs["participant_id"]
     assert mine["claim_code"] != theirs["claim_code"]
 
@@ -67,7 +67,7 @@ def test_the_same_ref_in_two_organizations_is_two_enrollments(org, make_org):
 def test_refs_with_unusual_but_harmless_characters_round_trip(org):
     # ('%' is left out: Starlette's TestClient decodes the path twice, a real server once.)
     for ref in ("Ñandú 7", "id:42?x=1#frag", "名前", "x" * 128):
-        created = enroll(org, ref)
+        created = enrollment(org, ref)
         r = org.get(f"/api/v1/participants/{quote(ref, safe='')}")
         assert r.status_code == 200, (ref, r.text)
         assert r.json()["external_ref"] == ref
@@ -102,7 +102,7 @@ def test_bad_enrollments_are_refused(org, body, db):
 
 
 def test_a_fresh_claim_code_retires_the_older_unused_ones(org, db):
-    first = enroll(org)["claim_code"]
+    first = enroll(org)
     r = org.post("/api/v1/participants/A-1/claim-codes")
     assert r.status_code == 201, r.text
     fresh = r.json()
@@ -119,7 +119,7 @@ def test_a_fresh_claim_code_retires_the_older_unused_ones(org, db):
 
 
 def test_a_fresh_claim_code_for_a_claimed_enrollment_resets_the_same_account(org, db):
-    participant = claim(db, enroll(org)["claim_code"])
+    participant = claim_account(db, enroll(org))
     code = org.post("/api/v1/participants/A-1/claim-codes").json()["claim_code"]
     found = find_claim(db, code)
     assert found is not None
@@ -135,7 +135,7 @@ def test_claim_codes_for_an_unknown_ref_are_404(org):
 def test_get_participant_before_and_after_the_claim(org, db):
     add_purpose(org, "housing")
     add_purpose(org, "food", basis="service")
-    code = enroll(org)["claim_code"]
+    code = enroll(org)
     r = org.get("/api/v1/participants/A-1")
     assert r.status_code == 200
     body = r.json()
@@ -144,7 +144,7 @@ def test_get_participant_before_and_after_the_claim(org, db):
     # Only purposes that rest on consent have a consent; nothing recorded yet is `requested`.
     assert body["consents"] == [{"purpose": "housing", "state": "requested"}]
 
-    claim(db, code)
+    claim_account(db, code)
     assert org.get("/api/v1/participants/A-1").json()["claimed"] is True
 
 

@@ -7,8 +7,14 @@ from sqlmodel import select
 
 from app.consent.models import Consent
 from app.disclosures.models import Disclosure
-from tests.api.helpers import add_purpose, consent, enroll, hold, participant_with_holding
-from tests.conftest import holding_body
+from tests.factories import (
+    add_purpose,
+    consent,
+    enroll,
+    hold,
+    holding_body,
+    participant_with_holding,
+)
 
 SECRET = "612-555-0100"
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app.participants.models import Participant
 from app.web.deps import LANG_COOKIE
-from tests.web.conftest import enroll, login
+from tests.factories import enroll, login
 
 
 def _html_lang(response) -> str:
@@ -56,7 +56,7 @@ def test_signed_in_the_choice_is_kept_in_the_account(client, person, app, db):
 
 
 def test_a_new_account_keeps_the_language_it_was_created_in(client, housing_org, db):
-    from tests.web.conftest import claim
+    from tests.factories import claim
 
     code = enroll(housing_org)
     client.get(f"/claim/{code}?lang=es")

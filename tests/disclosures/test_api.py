@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from app.disclosures.models import Disclosure
-from tests.api.helpers import add_purpose, consent, enroll, hold, participant_with_holding
+from tests.factories import add_purpose, consent, enroll, hold, participant_with_holding
 
 URL = "/api/v1/participants/A-1/disclosures"
 COUNTY = {"name": "Hennepin County"}

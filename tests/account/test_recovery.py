@@ -11,8 +11,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Org
-from tests.web.conftest import GOOD_PIN, csrf_from, enroll, fresh_code, hold, login, page_csrf
+from tests.factories import PIN, Org, csrf_from, enroll, fresh_code, hold, login, page_csrf
 
 NEW_PIN = "739164"
 RECOVERY = re.compile(r'<strong class="code">([A-Z0-9-]+)</strong>')
@@ -25,8 +24,8 @@ def _sign_up(client: TestClient, code: str, username: str = "maria") -> str:
         data={
             "csrf_token": page_csrf(client, f"/claim/{code}"),
             "username": username,
-            "pin": GOOD_PIN,
-            "confirm_pin": GOOD_PIN,
+            "pin": PIN,
+            "confirm_pin": PIN,
         },
     )
     assert page.status_code == 200, page.text
@@ -56,7 +55,7 @@ def _reset(client: TestClient, code: str, username: str = "maria") -> object:
 def _two_organizations(client: TestClient, make_org, housing_org: Org) -> tuple[Org, str]:
     """Maria holds records at the food shelf (A-1) and at a shelter (S-9)."""
     shelter = make_org("safe-harbor", "Safe Harbor Shelter")
-    from tests.conftest import purpose_body
+    from tests.factories import purpose_body
 
     assert shelter.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
     recovery_code = _sign_up(client, enroll(housing_org, "A-1"))
@@ -158,7 +157,7 @@ def test_a_wrong_username_on_a_reset_changes_nothing_and_is_counted(client, hous
         # The code itself is paused now, even with the right username.
         assert _reset(stranger, code).status_code == 429
     client.cookies.clear()
-    assert login(client, "maria", GOOD_PIN).status_code == 303  # the PIN was not changed
+    assert login(client, "maria", PIN).status_code == 303  # the PIN was not changed
 
 
 def test_recovery_code_guesses_are_paused(client, make_org, housing_org):

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.main import create_app
 from app.security.models import WebSession
 from app.web.deps import SESSION_COOKIE
-from tests.web.conftest import claim, enroll, logout, page_csrf
+from tests.factories import claim, enroll, logout, page_csrf
 
 
 def _only_session(db) -> WebSession:

@@ -18,11 +18,12 @@ from app.holdings.models import Holding
 from app.organizations.models import Organization
 from app.organizations.service import find_purpose
 from app.participants.models import Enrollment
-from tests.api.helpers import (
+from tests.factories import (
     add_purpose,
-    claim,
+    claim_account,
     consent,
     enroll,
+    enrollment,
     events,
     hold,
     participant_with_holding,
@@ -62,7 +63,7 @@ def test_a_verbal_consent_names_the_staff_member_who_took_it(org):
 
 def test_the_notice_is_kept_in_the_participants_language(org, db):
     add_purpose(org)
-    enroll(org, preferred_language="es")
+    enrollment(org, preferred_language="es")
     consent(org)
     (row,) = db.exec(select(Consent)).all()
     assert row.notice_language == "es"
@@ -206,8 +207,8 @@ def test_the_recipients_copy_names_its_own_reference_when_the_participant_linked
 ):
     cedar = make_org("cedar-housing", "Cedar Housing Partners")
     add_purpose(org)
-    claim(db, enroll(org, "A-1")["claim_code"], username="river")
-    claim(db, enroll(cedar, "C-77")["claim_code"], username="river")
+    claim_account(db, enroll(org, "A-1"), username="river")
+    claim_account(db, enroll(cedar, "C-77"), username="river")
     hold(org)
     consent(org)
     org.post(
@@ -386,7 +387,7 @@ def test_a_check_for_a_purpose_that_needs_no_consent_is_allowed(org):
 def test_a_check_carries_the_participants_statements_of_disagreement(org, make_org, db):
     """Statements on any holding the organization holds about the participant, so they can
     be passed along with the data."""
-    participant = claim(db, participant_with_holding(org)["claim_code"])
+    participant = claim_account(db, participant_with_holding(org)["claim_code"])
     add_purpose(org, "food", basis="service")
     hold(org, field_key="size", label="Household size", category="household", value="4")
     phone = db.exec(select(Holding).where(Holding.field_key == "phone")).one()

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.holdings.models import Holding
-from tests.web.conftest import claim, enroll, hold
+from tests.factories import claim, enroll, hold
 
 
 @pytest.fixture
@@ -48,13 +48,13 @@ def neighbour(app, housing_org, make_org):
 
 
 def _token(client, code):
-    from tests.web.conftest import page_csrf
+    from tests.factories import page_csrf
 
     return page_csrf(client, f"/claim/{code}")
 
 
 def test_home_shows_only_my_own_data(client, person, neighbour):
-    hold(person.org, person.ref, "phone", purpose="food")
+    hold(person.org, person.external_ref, "phone", purpose="food")
     mine = client.get("/").text
     assert "612-555-0100" in mine
     assert "612-555-0199" not in mine and "Diagnosis" not in mine
@@ -84,7 +84,7 @@ def test_the_no_javascript_show_parameter_reveals_nothing_of_anyone_else(
 def test_a_deleted_value_cannot_be_shown(client, person, db):
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",
@@ -92,7 +92,10 @@ def test_a_deleted_value_cannot_be_shown(client, person, db):
         sensitive=True,
     )
     hiv = db.exec(select(Holding).where(Holding.field_key == "hiv")).one()
-    assert person.org.delete(f"/api/v1/participants/{person.ref}/holdings/hiv").status_code == 204
+    assert (
+        person.org.delete(f"/api/v1/participants/{person.external_ref}/holdings/hiv").status_code
+        == 204
+    )
     assert (
         client.get(f"/holdings/{hiv.id}/value", headers={"HX-Request": "true"}).status_code == 404
     )
@@ -101,7 +104,7 @@ def test_a_deleted_value_cannot_be_shown(client, person, db):
 def test_signed_out_nobody_sees_a_value(app, person, db):
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.participants.models import Enrollment, Participant
 from app.security.models import WebSession
-from tests.web.conftest import GOOD_PIN, claim, csrf_from, enroll, page_csrf
+from tests.factories import PIN, claim, csrf_from, enroll, page_csrf
 
 WRONG_TOKEN = "0" * 64
 
@@ -26,7 +26,7 @@ def _open_sessions(db) -> list[WebSession]:
 def test_claim_without_a_valid_token_creates_nothing(client, housing_org, db, token):
     code = enroll(housing_org)
     client.get(f"/claim/{code}")
-    data = {"username": "maria", "pin": GOOD_PIN, "confirm_pin": GOOD_PIN}
+    data = {"username": "maria", "pin": PIN, "confirm_pin": PIN}
     if token is not None:
         data["csrf_token"] = token
     response = client.post(f"/claim/{code}", data=data)

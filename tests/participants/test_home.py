@@ -9,8 +9,7 @@ import re
 from sqlmodel import select
 
 from app.holdings.models import Holding
-from tests.conftest import purpose_body
-from tests.web.conftest import hold
+from tests.factories import hold, purpose_body
 
 
 def _section(html: str, anchor: str) -> str:
@@ -30,10 +29,10 @@ def test_signed_out_visitors_are_sent_to_log_in(client):
 
 
 def test_holdings_are_grouped_by_category_with_why_where_and_how_long(client, person):
-    hold(person.org, person.ref, "phone", purpose="food", category="contact")
+    hold(person.org, person.external_ref, "phone", purpose="food", category="contact")
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "household",
         label="People in your household",
         category="household",
@@ -62,7 +61,7 @@ def test_holdings_are_grouped_by_category_with_why_where_and_how_long(client, pe
 def test_a_purpose_without_retention_says_no_limit_is_set(client, person):
     unlimited = purpose_body(basis="service", title={"en": "Keeping records"}, retention_days=None)
     assert person.org.put("/api/v1/purposes/records", unlimited).status_code in (200, 201)
-    hold(person.org, person.ref, "phone", purpose="records")
+    hold(person.org, person.external_ref, "phone", purpose="records")
     item = client.get("/").text
     item = item[item.index('class="holding"') :]
     assert "No limit set" in item[: item.index("</li>")]
@@ -71,7 +70,7 @@ def test_a_purpose_without_retention_says_no_limit_is_set(client, person):
 def test_sensitive_values_wait_behind_show(client, person, db):
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         category="contact",
@@ -82,7 +81,7 @@ def test_sensitive_values_wait_behind_show(client, person, db):
     # A sensitive category is hidden even when the organization did not flag the holding.
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "clinic",
         label="Clinic visits",
         category="health",
@@ -106,7 +105,7 @@ def test_sensitive_values_wait_behind_show(client, person, db):
 def test_show_without_javascript_reloads_home_with_the_value(client, person, db):
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",
@@ -125,7 +124,7 @@ def test_show_without_javascript_reloads_home_with_the_value(client, person, db)
 def test_show_with_htmx_swaps_in_just_the_value(client, person, db):
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "hiv",
         label="HIV status",
         value="Positive",
@@ -141,10 +140,10 @@ def test_show_with_htmx_swaps_in_just_the_value(client, person, db):
 
 
 def test_disclosures_say_who_when_what_why_and_whether_consent_covered_it(client, person):
-    hold(person.org, person.ref, "phone", purpose="housing")
+    hold(person.org, person.external_ref, "phone", purpose="housing")
     hold(
         person.org,
-        person.ref,
+        person.external_ref,
         "household",
         label="People in your household",
         category="household",
@@ -152,7 +151,7 @@ def test_disclosures_say_who_when_what_why_and_whether_consent_covered_it(client
         purpose="food",
     )
     shared = person.org.post(
-        f"/api/v1/participants/{person.ref}/disclosures",
+        f"/api/v1/participants/{person.external_ref}/disclosures",
         {
             "recipient": {"name": "Hennepin County"},
             "purpose": "housing",
@@ -175,14 +174,14 @@ def test_disclosures_say_who_when_what_why_and_whether_consent_covered_it(client
 
 
 def test_a_disclosure_under_given_consent_is_not_flagged(client, person):
-    hold(person.org, person.ref, "phone", purpose="housing")
+    hold(person.org, person.external_ref, "phone", purpose="housing")
     given = person.org.post(
-        f"/api/v1/participants/{person.ref}/consents",
+        f"/api/v1/participants/{person.external_ref}/consents",
         {"purpose": "housing", "state": "given", "method": "paper"},
     )
     assert given.status_code == 201, given.text
     person.org.post(
-        f"/api/v1/participants/{person.ref}/disclosures",
+        f"/api/v1/participants/{person.external_ref}/disclosures",
         {"recipient": {"name": "Hennepin County"}, "purpose": "housing", "field_keys": ["phone"]},
     )
     html = client.get("/").text
@@ -205,7 +204,7 @@ def test_consent_purposes_show_their_state_and_the_control(client, person, db):
     assert 'id="consent-northside-food"' not in html  # a service purpose needs no consent
 
     person.org.post(
-        f"/api/v1/participants/{person.ref}/consents",
+        f"/api/v1/participants/{person.external_ref}/consents",
         {"purpose": "housing", "state": "given", "method": "paper"},
     )
     html = client.get("/").text
@@ -217,8 +216,11 @@ def test_consent_purposes_show_their_state_and_the_control(client, person, db):
 
 
 def test_deleted_holdings_say_so_and_when(client, person, db):
-    hold(person.org, person.ref, "phone", purpose="food")
-    assert person.org.delete(f"/api/v1/participants/{person.ref}/holdings/phone").status_code == 204
+    hold(person.org, person.external_ref, "phone", purpose="food")
+    assert (
+        person.org.delete(f"/api/v1/participants/{person.external_ref}/holdings/phone").status_code
+        == 204
+    )
     deleted = _holding(db, "phone")
     db.refresh(deleted)
     html = client.get("/").text
@@ -231,7 +233,9 @@ def test_deleted_holdings_say_so_and_when(client, person, db):
 
 
 def test_purpose_texts_fall_back_to_english_with_a_note(client, person):
-    hold(person.org, person.ref, "phone", purpose="food")  # "food" is written in English only
+    hold(
+        person.org, person.external_ref, "phone", purpose="food"
+    )  # "food" is written in English only
     html = client.get("/?lang=es").text
     assert '<span lang="en">Giving you food each week</span> <span class="fallback">' in html
     # The housing purpose has a Spanish title, which is shown without a note.
@@ -241,7 +245,7 @@ def test_purpose_texts_fall_back_to_english_with_a_note(client, person):
 
 
 def test_every_organization_is_listed(client, person, make_org):
-    from tests.web.conftest import enroll, page_csrf
+    from tests.factories import enroll, page_csrf
 
     cedar = make_org("cedar", "Cedar Housing Partners")
     assert cedar.put("/api/v1/purposes/case", purpose_body(basis="service")).status_code == 201

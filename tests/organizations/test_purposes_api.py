@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import add_purpose
-from tests.conftest import purpose_body
+from tests.factories import add_purpose, purpose_body
 
 
 def test_put_creates_a_purpose_and_answers_it(org):

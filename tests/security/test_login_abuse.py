@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.participants.service import OVERALL_LIMIT, LockedOut, authenticate
 from app.security.devices import DEVICE_COOKIE
-from tests.consent.helpers import csrf_from
-from tests.web.conftest import GOOD_PIN, claim, enroll, login, logout, page_csrf
+from tests.factories import PIN, claim, csrf_from, enroll, login, logout, page_csrf
 
 WRONG_PIN = "000111"
 
@@ -26,11 +25,11 @@ def test_one_client_spraying_one_pin_over_many_usernames_is_stopped(client, hous
         assert answers[:19] == [400] * 19  # each username tried once: no username lock
         assert set(answers[19:]) == {429}
         # This client is refused even a right PIN now, and told why.
-        refused = login(sprayer, "maria", GOOD_PIN)
+        refused = login(sprayer, "maria", PIN)
         assert refused.status_code == 429 and "from this connection" in refused.text
     # Another client (here: the owner's own phone) is not affected.
     logout(client)
-    assert login(client, "maria", GOOD_PIN).status_code == 303
+    assert login(client, "maria", PIN).status_code == 303
 
 
 def test_spraying_from_many_clients_pauses_logins_from_new_devices(db, housing_org, client):
@@ -43,7 +42,7 @@ def test_spraying_from_many_clients_pauses_logins_from_new_devices(db, housing_o
         except LockedOut as locked:
             assert i == OVERALL_LIMIT - 1 and locked.reason == "overall"
     try:
-        authenticate(db, username="maria", pin=GOOD_PIN, client="10.9.9.9")
+        authenticate(db, username="maria", pin=PIN, client="10.9.9.9")
     except LockedOut as locked:
         assert locked.reason == "overall"
     else:
@@ -55,7 +54,7 @@ def test_spraying_from_many_clients_pauses_logins_from_new_devices(db, housing_o
     owner = authenticate(
         db,
         username="maria",
-        pin=GOOD_PIN,
+        pin=PIN,
         client="10.9.9.9",
         device=device,
         secret_key=get_settings().secret_key,
@@ -69,8 +68,8 @@ def test_a_strangers_guesses_do_not_lock_the_owners_phone(client, housing_org, a
     with TestClient(app, follow_redirects=False) as stranger:
         for _ in range(5):
             login(stranger, "maria", WRONG_PIN)
-        assert login(stranger, "maria", GOOD_PIN).status_code == 429  # locked for strangers
-    assert login(client, "maria", GOOD_PIN).status_code == 303  # the owner's phone works
+        assert login(stranger, "maria", PIN).status_code == 429  # locked for strangers
+    assert login(client, "maria", PIN).status_code == 303  # the owner's phone works
 
 
 def test_a_known_device_is_still_stopped_from_guessing(client, housing_org):
@@ -79,7 +78,7 @@ def test_a_known_device_is_still_stopped_from_guessing(client, housing_org):
     for _ in range(4):
         assert login(client, "maria", WRONG_PIN).status_code == 400
     assert login(client, "maria", WRONG_PIN).status_code == 429
-    refused = login(client, "maria", GOOD_PIN)
+    refused = login(client, "maria", PIN)
     assert refused.status_code == 429 and "paused until" in refused.text
 
 
@@ -92,7 +91,7 @@ def test_a_device_cookie_for_another_account_counts_for_nothing(client, housing_
         other.cookies.set(DEVICE_COOKIE, borrowed)  # maria's phone's token, tried for jordan
         for _ in range(5):
             login(other, "jordan", WRONG_PIN)
-        assert login(other, "jordan", GOOD_PIN).status_code == 429
+        assert login(other, "jordan", PIN).status_code == 429
 
 
 def test_a_claim_code_cannot_probe_usernames_at_speed(client, housing_org, app):
@@ -125,7 +124,7 @@ def test_unknown_codes_from_one_client_are_paused(client, app):
 
 
 def test_taking_the_device_back_has_its_own_limit(db, org, client, app):
-    from tests.staff.helpers import PASSWORD, make_staff, staff_log_in
+    from tests.factories import PASSWORD, make_staff, staff_log_in
     from tests.staff.test_intake import _plan, _start
 
     _plan(org)
