@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.db import make_engine, utcnow
 from app.disclosures.schemas import DisclosureIn, RecipientRef
 from app.disclosures.service import record_disclosure
@@ -291,14 +292,15 @@ def load_demo(settings: Settings) -> bool:
             purpose="youth-programs",
         )
 
-        record_consent(
+        housing_referral = _find(session, northside, "housing-referral")
+        decide(
             session,
             enrollment=enrollments["northside"],
             organization=northside,
-            purpose=_find(session, northside, "housing-referral"),
+            purpose=housing_referral,
             state="given",
             method="self",
-            language="en",
+            notice=build_notice(housing_referral, northside, "en"),
             base_url=settings.base_url,
         )
         session.flush()

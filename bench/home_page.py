@@ -54,7 +54,8 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.db import make_engine, utcnow
 from app.disclosures.schemas import DisclosureIn, RecipientRef
 from app.disclosures.service import record_disclosure
@@ -188,7 +189,7 @@ def build_database(database_path: Path) -> str:
             for key in ("housing-referral", "health-support"):
                 purpose = find_purpose(session, organization_id=organization.id or 0, key=key)
                 assert purpose is not None
-                record_consent(
+                decide(
                     session,
                     enrollment=enrollment,
                     organization=organization,
@@ -196,7 +197,7 @@ def build_database(database_path: Path) -> str:
                     state="given",
                     method="self" if key == "housing-referral" else "assisted",
                     recorded_by=None if key == "housing-referral" else "Casey Morgan",
-                    language="en",
+                    notice=build_notice(purpose, organization, "en"),
                     base_url=settings.base_url,
                 )
             session.flush()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from app.consent.models import Consent
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide as decide_consent
 from app.events.models import Event
 from app.organizations.service import create_staff, find_purpose, get_organization
 from app.participants.models import Enrollment
@@ -231,14 +232,14 @@ def test_paper_and_assisted_consent_are_marked(db, org, client):
     )
     enrollment = db.get(Enrollment, maria.enrollment_id)
     purpose = find_purpose(db, organization_id=organization.id, key="housing")
-    record_consent(
+    decide_consent(
         db,
         enrollment=enrollment,
         organization=organization,
         purpose=purpose,
         state="withdrawn",
         method="assisted",
-        language="en",
+        notice=build_notice(purpose, organization, "en"),
         recorded_by=staff.name,
         assisted_by_staff_id=staff.id,
     )
