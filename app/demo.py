@@ -12,12 +12,12 @@ from app.config import Settings
 from app.consent.notice import build_notice
 from app.consent.service import decide
 from app.db import make_engine, utcnow
-from app.disclosures.schemas import DisclosureIn, RecipientRef
+from app.disclosures.schemas import DisclosureIn
 from app.disclosures.service import record_disclosure
 from app.holdings.schemas import HoldingIn
 from app.holdings.service import upsert_holding
 from app.organizations.models import Organization
-from app.organizations.schemas import PurposeIn, RecipientIn
+from app.organizations.schemas import PurposeIn, RecipientIn, RecipientRef
 from app.organizations.service import (
     create_network_admin,
     create_organization,

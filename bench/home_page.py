@@ -57,13 +57,13 @@ from app.config import get_settings
 from app.consent.notice import build_notice
 from app.consent.service import decide
 from app.db import make_engine, utcnow
-from app.disclosures.schemas import DisclosureIn, RecipientRef
+from app.disclosures.schemas import DisclosureIn
 from app.disclosures.service import record_disclosure
 from app.holdings.schemas import HoldingIn
 from app.holdings.service import upsert_holding
 from app.main import create_app
 from app.migrate import upgrade
-from app.organizations.schemas import PurposeIn
+from app.organizations.schemas import PurposeIn, RecipientRef
 from app.organizations.service import create_organization, find_purpose, upsert_purpose
 from app.participants.service import create_account_by_claim, enroll, find_claim, link_enrollment
 from app.security.sessions import start_session

@@ -17,8 +17,8 @@ from app.consent.service import (
 )
 from app.corrections.statements import statements_about
 from app.db import SessionDep
-from app.disclosures.schemas import RecipientRef
 from app.organizations.deps import CurrentOrganization, EnrollmentInPath
+from app.organizations.schemas import RecipientRef
 from app.organizations.service import find_purpose
 from app.participants.service import find_enrollment
 from app.schemas import ExternalRef, Key, NoteText, ShortText

@@ -16,7 +16,7 @@ from app.consent.models import Consent
 from app.consent.notice import Notice
 from app.corrections.statements import statements_about
 from app.db import utcnow
-from app.disclosures.models import Disclosure
+from app.disclosures.models import Disclosure  # kept, the table only: see recipient_organizations
 from app.events.service import record_for_holder_and_recipients
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
@@ -231,6 +231,10 @@ def _record_consent_event(
 def recipient_organizations(
     session: Session, *, enrollment: Enrollment, purpose_id: int
 ) -> list[Organization]:
+    """The network organizations that received the participant's data for this purpose: a
+    withdrawal (or expiry) must tell them. The one import up into disclosures, and only its
+    table (app/disclosures/models.py imports nothing above db): who received what is the
+    disclosure record's to keep, and asking it here keeps the consent event whole."""
     return list(
         session.exec(
             select(Organization)
