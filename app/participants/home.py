@@ -21,10 +21,10 @@ from app.corrections.service import HoldingRecord, holding_records
 from app.corrections.service import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding, display_order
+from app.organizations.categories import SENSITIVE_CATEGORIES
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 from app.participants.service import enrollments_of
-from app.web.labels import SENSITIVE_CATEGORIES
 
 
 def is_hidden_at_first(holding: Any, purpose: Purpose) -> bool:
