@@ -1,6 +1,8 @@
 """Giving, withdrawing, refusing and expiring consent; checking it before sharing.
 
-Every change adds a Consent row and a ledger event in the caller's transaction.
+Every change adds a Consent row and a ledger event in the caller's transaction. `decide` is the
+one place a decision is made: the participant's page, the API (paper, verbal) and the assisted
+intake only parse their input and call it.
 """
 
 from __future__ import annotations
