@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.db import make_engine, utcnow
-from app.disclosures.schemas import DisclosureIn, RecipientRef
+from app.disclosures.schemas import DisclosureIn
 from app.disclosures.service import record_disclosure
 from app.holdings.schemas import HoldingIn
 from app.holdings.service import upsert_holding
 from app.organizations.models import Organization
-from app.organizations.schemas import PurposeIn, RecipientIn
+from app.organizations.schemas import PurposeIn, RecipientIn, RecipientRef
 from app.organizations.service import (
     create_network_admin,
     create_organization,
@@ -291,14 +292,15 @@ def load_demo(settings: Settings) -> bool:
             purpose="youth-programs",
         )
 
-        record_consent(
+        housing_referral = _find(session, northside, "housing-referral")
+        decide(
             session,
             enrollment=enrollments["northside"],
             organization=northside,
-            purpose=_find(session, northside, "housing-referral"),
+            purpose=housing_referral,
             state="given",
             method="self",
-            language="en",
+            notice=build_notice(housing_referral, northside, "en"),
             base_url=settings.base_url,
         )
         session.flush()

@@ -54,15 +54,16 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.db import make_engine, utcnow
-from app.disclosures.schemas import DisclosureIn, RecipientRef
+from app.disclosures.schemas import DisclosureIn
 from app.disclosures.service import record_disclosure
 from app.holdings.schemas import HoldingIn
 from app.holdings.service import upsert_holding
 from app.main import create_app
 from app.migrate import upgrade
-from app.organizations.schemas import PurposeIn
+from app.organizations.schemas import PurposeIn, RecipientRef
 from app.organizations.service import create_organization, find_purpose, upsert_purpose
 from app.participants.service import create_account_by_claim, enroll, find_claim, link_enrollment
 from app.security.sessions import start_session
@@ -188,7 +189,7 @@ def build_database(database_path: Path) -> str:
             for key in ("housing-referral", "health-support"):
                 purpose = find_purpose(session, organization_id=organization.id or 0, key=key)
                 assert purpose is not None
-                record_consent(
+                decide(
                     session,
                     enrollment=enrollment,
                     organization=organization,
@@ -196,7 +197,7 @@ def build_database(database_path: Path) -> str:
                     state="given",
                     method="self" if key == "housing-referral" else "assisted",
                     recorded_by=None if key == "housing-referral" else "Casey Morgan",
-                    language="en",
+                    notice=build_notice(purpose, organization, "en"),
                     base_url=settings.base_url,
                 )
             session.flush()

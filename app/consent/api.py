@@ -7,17 +7,18 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
+from app.consent.notice import build_notice
 from app.consent.service import (
     ConsentConflict,
     consent_payload,
     current_consent,
+    decide,
     effective_state,
-    record_consent,
 )
 from app.corrections.statements import statements_about
 from app.db import SessionDep
-from app.disclosures.schemas import RecipientRef
 from app.organizations.deps import CurrentOrganization, EnrollmentInPath
+from app.organizations.schemas import RecipientRef
 from app.organizations.service import find_purpose
 from app.participants.service import find_enrollment
 from app.schemas import ExternalRef, Key, NoteText, ShortText
@@ -53,14 +54,14 @@ async def record_offline_consent(
             detail=f"purpose {body.purpose!r} rests on {purpose.basis!r}, not on consent",
         )
     try:
-        consent = record_consent(
+        decision = decide(
             db,
             enrollment=enrollment,
             organization=organization,
             purpose=purpose,
             state=body.state,
             method=body.method,
-            language=enrollment.preferred_language or "en",
+            notice=build_notice(purpose, organization, enrollment.preferred_language or "en"),
             recorded_by=body.recorded_by or organization.name,
             note=body.note,
             base_url=request.app.state.settings.base_url,
@@ -68,7 +69,9 @@ async def record_offline_consent(
     except ConsentConflict as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     db.commit()
-    return consent_payload(consent, purpose)
+    # A repeated decision changes nothing and answers with the current one.
+    assert decision.consent is not None
+    return consent_payload(decision.consent, purpose)
 
 
 class ConsentCheckIn(BaseModel):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from app.i18n import get_locale, ngettext, pick_text, set_locale
 from app.i18n import gettext as _
+from app.organizations.categories import category_name
 from app.organizations.models import Organization, Purpose
-from app.web.labels import category_name
 
 
 @dataclass

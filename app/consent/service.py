@@ -1,10 +1,13 @@
 """Giving, withdrawing, refusing and expiring consent; checking it before sharing.
 
-Every change adds a Consent row and a ledger event in the caller's transaction.
+Every change adds a Consent row and a ledger event in the caller's transaction. `decide` is the
+one place a decision is made: the participant's page, the API (paper, verbal) and the assisted
+intake only parse their input and call it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,10 +15,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.consent.models import Consent
-from app.consent.notice import build_notice
+from app.consent.notice import Notice
 from app.corrections.statements import statements_about
 from app.db import utcnow
-from app.disclosures.models import Disclosure
+from app.disclosures.models import Disclosure  # kept, the table only: see recipient_organizations
 from app.events.service import record_for_holder_and_recipients
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
@@ -93,7 +96,30 @@ def consent_payload(consent: Consent, purpose: Purpose) -> dict[str, Any]:
     }
 
 
-def record_consent(
+# Who records the decision decides what a repeated or impossible one means. The person on a
+# screen (their own phone, or an intake with a case manager) says the state they want: a second
+# tap or an old tab changes nothing, and saying no to a given consent withdraws it. The
+# organization reporting a decision made elsewhere (a signed paper form, a phone call) reports a
+# fact: a form signed again renews the consent, and withdrawing what was never given is an error
+# it must hear about (409).
+ON_SCREEN = ("self", "assisted")
+
+
+class NoticeChanged(ConsentConflict):
+    """The organization changed the notice after it was shown: what was read is not what would
+    be stored, so the person must read it again before deciding."""
+
+
+@dataclass
+class Decision:
+    """What `decide` did: `consent` is the new row, or the current one when nothing changed
+    (None only when nothing was ever recorded)."""
+
+    consent: Consent | None
+    changed: bool
+
+
+def decide(
     session: Session,
     *,
     enrollment: Enrollment,
@@ -101,24 +127,37 @@ def record_consent(
     purpose: Purpose,
     state: str,
     method: str,
-    language: str,
+    notice: Notice,
+    notice_version: str | None = None,
     recorded_by: str | None = None,
     assisted_by_staff_id: int | None = None,
     note: str | None = None,
     base_url: str = "",
     now: datetime | None = None,
-) -> Consent:
-    """Give, withdraw or refuse consent for one purpose."""
+) -> Decision:
+    """Give, withdraw or refuse consent for one purpose: the one place the decision is made,
+    for the participant's page, the API and the assisted intake.
+
+    `notice` is the notice the person read (built once by the caller); `notice_version`, when
+    the form sent it, is the version that was shown. Raises ConsentConflict (NoticeChanged when
+    the notice changed since it was shown)."""
     if purpose.basis != "consent":
         raise ConsentConflict("this purpose does not rest on consent")
+    if notice_version and notice_version != str(notice.version):
+        raise NoticeChanged("the notice changed since it was shown")
     now = now or utcnow()
     previous = current_consent(session, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
-    previous_state = effective_state(previous, now)
-    if state == "withdrawn" and previous_state != "given":
-        raise ConsentConflict("there is no given consent to withdraw")
-    if state == previous_state and state != "given":
-        return previous  # type: ignore[return-value]  # nothing changes: no second receipt
-    notice = build_notice(purpose, organization, language)
+    current = effective_state(previous, now)
+    if method in ON_SCREEN:
+        if state in ("withdrawn", "refused") and current == "given":
+            state = "withdrawn"
+        elif state == "withdrawn" or state == current:
+            return Decision(previous, changed=False)  # already so: no second receipt
+    else:
+        if state == "withdrawn" and current != "given":
+            raise ConsentConflict("there is no given consent to withdraw")
+        if state == current and state != "given":
+            return Decision(previous, changed=False)  # nothing changes: no second receipt
     consent = Consent(
         enrollment_id=enrollment.id,
         purpose_id=purpose.id or 0,
@@ -152,7 +191,7 @@ def record_consent(
             now=now,
         )
     session.flush()
-    return consent
+    return Decision(consent, changed=True)
 
 
 def _record_consent_event(
@@ -194,6 +233,10 @@ def _record_consent_event(
 def recipient_organizations(
     session: Session, *, enrollment: Enrollment, purpose_id: int
 ) -> list[Organization]:
+    """The network organizations that received the participant's data for this purpose: a
+    withdrawal (or expiry) must tell them. The one import up into disclosures, and only its
+    table (app/disclosures/models.py imports nothing above db): who received what is the
+    disclosure record's to keep, and asking it here keeps the consent event whole."""
     return list(
         session.exec(
             select(Organization)

@@ -23,7 +23,8 @@ from app.consent.receipts import (
     own_consent,
     own_enrollment,
 )
-from app.consent.service import ConsentConflict, current_consent, effective_state, record_consent
+from app.consent.service import NoticeChanged, current_consent, effective_state
+from app.consent.service import decide as decide_consent
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
@@ -64,12 +65,19 @@ class ConsentPage:
 
     @property
     def anchor(self) -> str:
-        return f"consent-{self.organization.slug}-{self.purpose.key}"
+        return consent_anchor(self.organization, self.purpose)
 
 
-def _consent_page(
-    db: SessionDep, participant: Participant, enrollment_id: str, purpose_key: str, locale: str
-) -> ConsentPage:
+def consent_anchor(organization: Organization, purpose: Purpose) -> str:
+    """Where the home page shows this consent (the redirect after a decision lands there)."""
+    return f"consent-{organization.slug}-{purpose.key}"
+
+
+def _decision_target(
+    db: SessionDep, participant: Participant, enrollment_id: str, purpose_key: str
+) -> tuple[Enrollment, Organization, Purpose]:
+    """The participant's own enrollment and a purpose of its plan that rests on consent: what
+    a decision needs (404 for anything else)."""
     own = own_enrollment(db, participant_id=participant.id, enrollment_id=enrollment_id[:40])
     if own is None:
         raise not_found()
@@ -77,13 +85,23 @@ def _consent_page(
     purpose = find_purpose(db, organization_id=organization.id or 0, key=purpose_key[:64])
     if purpose is None or purpose.basis != "consent":
         raise not_found()
+    return enrollment, organization, purpose
+
+
+def _consent_page(
+    db: SessionDep,
+    enrollment: Enrollment,
+    organization: Organization,
+    purpose: Purpose,
+    notice: Notice,
+) -> ConsentPage:
     current = current_consent(db, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
     now = utcnow()
     return ConsentPage(
         organization=organization,
         enrollment=enrollment,
         purpose=purpose,
-        notice=build_notice(purpose, organization, locale),
+        notice=notice,
         current=current,
         state=effective_state(current, now),
         changes=consent_changes(db, enrollment_ids=[enrollment.id], purpose_id=purpose.id),
@@ -159,7 +177,11 @@ async def consent_page(
     ctx: WebContextDep,
     db: SessionDep,
 ) -> Response:
-    page = _consent_page(db, participant, enrollment_id, purpose_key, ctx.locale)
+    enrollment, organization, purpose = _decision_target(
+        db, participant, enrollment_id, purpose_key
+    )
+    notice = build_notice(purpose, organization, ctx.locale)
+    page = _consent_page(db, enrollment, organization, purpose, notice)
     errors = FormErrors()
     if request.query_params.get("notice_changed"):
         errors.add("decision", _notice_changed())
@@ -177,53 +199,53 @@ async def decide(
     decision: str = Form(""),
     notice_version: str = Form(""),
 ) -> Response:
-    page = _consent_page(db, participant, enrollment_id, purpose_key, ctx.locale)
+    # Only what the decision needs is loaded; the page (history and all) only to answer.
+    enrollment, organization, purpose = _decision_target(
+        db, participant, enrollment_id, purpose_key
+    )
+    notice = build_notice(purpose, organization, ctx.locale)  # once: shown and stored alike
     errors = FormErrors()
     wanted = DECISIONS.get(decision)
     if wanted is None:
         errors.add("decision", _("Choose to give or to withdraw consent."))
-    elif notice_version and notice_version != str(page.purpose.version):
-        # The organization changed the notice after the page was shown: what was read is not
-        # what would be stored, so ask again.
-        errors.add("decision", _notice_changed())
+    else:
+        try:
+            decide_consent(
+                db,
+                enrollment=enrollment,
+                organization=organization,
+                purpose=purpose,
+                state=wanted,
+                method="self",
+                notice=notice,
+                notice_version=notice_version or None,
+                base_url=ctx.settings.base_url,
+            )
+        except NoticeChanged:
+            errors.add("decision", _notice_changed())
+        else:
+            db.commit()
     if errors:
         if is_htmx(request) and wanted is not None:
             # The notice outside the swapped block is stale too: reload the whole page.
-            url = f"/consents/{page.enrollment.id}/{page.purpose.key}?notice_changed=1"
+            url = f"/consents/{enrollment.id}/{purpose.key}?notice_changed=1"
             return Response(status_code=204, headers={"HX-Redirect": url})
         return render(
             request,
             "consent/page.html",
-            {"page": page, "errors": errors},
+            {
+                "page": _consent_page(db, enrollment, organization, purpose, notice),
+                "errors": errors,
+            },
             status_code=400 if wanted is None else 409,
         )
-    assert wanted is not None
-    # A second tap, or an old tab: the consent is already where the participant wants it.
-    already = (wanted == "given" and page.state == "given") or (
-        wanted == "withdrawn" and page.state != "given"
-    )
-    if not already:
-        try:
-            record_consent(
-                db,
-                enrollment=page.enrollment,
-                organization=page.organization,
-                purpose=page.purpose,
-                state=wanted,
-                method="self",
-                language=page.notice.language,
-                base_url=ctx.settings.base_url,
-            )
-        except ConsentConflict:
-            db.rollback()
-        else:
-            db.commit()
     if is_htmx(request):
-        page = _consent_page(db, participant, enrollment_id, purpose_key, ctx.locale)
+        page = _consent_page(db, enrollment, organization, purpose, notice)
         return render(
             request,
             "consent/page.html",
             {"page": page, "errors": FormErrors(), "done": wanted},
             block="decision",
         )
-    return RedirectResponse(f"/?consent={wanted}#{page.anchor}", status_code=303)
+    anchor = consent_anchor(organization, purpose)
+    return RedirectResponse(f"/?consent={wanted}#{anchor}", status_code=303)

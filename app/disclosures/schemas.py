@@ -2,13 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import Key, ShortText, UtcDateTime
-
-
-class RecipientRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: ShortText  # type: ignore[valid-type]
-    organization: Key | None = None
+from app.organizations.schemas import RecipientRef
+from app.schemas import Key, UtcDateTime
 
 
 class DisclosureIn(BaseModel):

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.organizations.categories import SENSITIVE_CATEGORIES
 from app.organizations.models import Purpose
-
-# The sensitive categories are moving out of web/ into organizations/ (issue 13); this import
-# follows them.
-from app.web.labels import SENSITIVE_CATEGORIES
 
 
 def is_hidden_at_first(holding: Any, purpose: Purpose) -> bool:

@@ -17,11 +17,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.i18n import SUPPORTED_LOCALES
 from app.i18n import gettext as _
+from app.organizations.categories import CATEGORY_WORDS
 from app.organizations.models import DEFAULT_CONSENT_VALID_DAYS, Purpose
 from app.organizations.schemas import PurposeIn
 from app.schemas import Key
 from app.web.forms import FormErrors
-from app.web.labels import CATEGORY_WORDS
 
 LOCALIZED_FIELDS = ("title", "description", "refusal_consequence", "legal_recipients")
 # Blank recipient rows offered below the filled ones; more after saving (no JavaScript needed).

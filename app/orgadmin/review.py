@@ -14,7 +14,7 @@ from typing import Any
 
 from app.i18n import gettext as _
 from app.i18n import language_name
-from app.web.labels import SENSITIVE_CATEGORIES, category_name
+from app.organizations.categories import SENSITIVE_CATEGORIES, category_name
 
 # Longer than this needs a stated reason: the network's default is three years.
 DEFAULT_RETENTION_DAYS = 3 * 365

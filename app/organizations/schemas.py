@@ -20,6 +20,16 @@ class RecipientIn(BaseModel):
     reason: ShortText | None = None  # type: ignore[valid-type]
 
 
+# A recipient as a disclosure or a consent check names it: a name, and the organization's slug
+# when it is a network organization. Kept beside the plan's recipients (it is matched against
+# them), so consent and disclosures both read it from this lower layer. (A comment, not a
+# docstring: a docstring would change the published OpenAPI schema.)
+class RecipientRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: ShortText  # type: ignore[valid-type]
+    organization: Key | None = None
+
+
 class PurposeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: LocalizedTitle  # type: ignore[valid-type]

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import i18n
 from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.db import SessionDep
 from app.i18n import format_datetime
 from app.i18n import gettext as _
@@ -47,7 +48,6 @@ from app.staff.service import (
     consent_states,
     hand_over,
     own_enrollment,
-    record_intake_answer,
     staff_organization,
     start_intake,
     take_back,
@@ -337,16 +337,22 @@ async def consent_answer(
     if decision not in INTAKE_ANSWERS:
         # Only a hand-made request gets here: the page offers the three buttons.
         return RedirectResponse(intake.consent_url(number), status_code=303)
-    record_intake_answer(
-        db,
-        staff=intake.staff,
-        enrollment=intake.enrollment,
-        purpose=purpose,
-        answer=decision,
-        language=intake.client_locale,
-        base_url=ctx.settings.base_url,
-    )
-    db.commit()
+    if decision != "later":
+        # Going back and answering again changes the answer (a given consent is withdrawn);
+        # the same answer again changes nothing.
+        decide(
+            db,
+            enrollment=intake.enrollment,
+            organization=intake.organization,
+            purpose=purpose,
+            state=decision,
+            method="assisted",
+            notice=build_notice(purpose, intake.organization, intake.client_locale),
+            recorded_by=intake.staff.name,
+            assisted_by_staff_id=intake.staff.id,
+            base_url=ctx.settings.base_url,
+        )
+        db.commit()
     more = number < len(intake.purposes)
     return RedirectResponse(
         intake.consent_url(number + 1) if more else intake.url("finish"), status_code=303

@@ -18,9 +18,9 @@ from app.disclosures.schemas import DisclosureIn
 from app.holdings.models import Holding
 from app.holdings.schemas import HoldingIn
 from app.i18n import gettext as _
+from app.organizations.categories import SENSITIVE_CATEGORIES
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
-from app.web.labels import SENSITIVE_CATEGORIES
 
 MAX_KEY = 64  # as app/schemas.py Key
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.consent.models import Consent
-from app.consent.service import current_consent, effective_state, latest_consents, record_consent
+from app.consent.service import effective_state, latest_consents
 from app.holdings.models import Holding, display_order
 from app.organizations.models import Organization, Purpose, Staff
 from app.organizations.service import list_purposes
@@ -200,8 +200,9 @@ def holdings_of(session: Session, *, enrollment: Enrollment) -> list[Holding]:
 
 # --- assisted intake -------------------------------------------------------------------------
 
-# What the client may answer on a consent step. "later" records nothing: the purpose stays
-# `requested`, and the client can decide on their own phone whenever they like.
+# What the client may answer on a consent step (recorded by app.consent.service.decide, with
+# the case manager's help). "later" records nothing: the purpose stays `requested`, and the
+# client can decide on their own phone whenever they like.
 INTAKE_ANSWERS = ("given", "refused", "later")
 MAX_REF = 128
 
@@ -224,42 +225,6 @@ def start_intake(
         preferred_language=preferred_language,
     )
     return enrollment
-
-
-def record_intake_answer(
-    session: Session,
-    *,
-    staff: Staff,
-    enrollment: Enrollment,
-    purpose: Purpose,
-    answer: str,
-    language: str,
-    base_url: str = "",
-) -> Consent | None:
-    """Record the client's answer for one purpose, marked as given with this case manager's
-    help. Going back and answering again changes the answer (a given consent is withdrawn)."""
-    if answer not in INTAKE_ANSWERS:
-        raise ValueError(answer)
-    if answer == "later":
-        return None
-    current = effective_state(
-        current_consent(session, enrollment_id=enrollment.id, purpose_id=purpose.id or 0)
-    )
-    state = "withdrawn" if answer == "refused" and current == "given" else answer
-    if state == current:
-        return None  # the same answer again (after Back): nothing changes, no second receipt
-    return record_consent(
-        session,
-        enrollment=enrollment,
-        organization=staff_organization(staff, session),
-        purpose=purpose,
-        state=state,
-        method="assisted",
-        language=language,
-        recorded_by=staff.name,
-        assisted_by_staff_id=staff.id,
-        base_url=base_url,
-    )
 
 
 # --- handing the device over (participant mode) ----------------------------------------------

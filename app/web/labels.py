@@ -1,4 +1,6 @@
-"""Plain-language words for the domain's codes (bases, states, categories, methods)."""
+"""Plain-language words for the domain's codes (bases, states, methods, retention periods):
+presentation only. Categories, and which of them are sensitive, are the plan's rule:
+app/organizations/categories.py."""
 
 from __future__ import annotations
 
@@ -36,36 +38,6 @@ METHOD_WORDS = {
     "paper": _l("on a paper form"),
     "verbal": _l("out loud, recorded by staff"),
 }
-
-CATEGORY_WORDS = {
-    "identity": _l("Who you are"),
-    "contact": _l("How to reach you"),
-    "household": _l("Household"),
-    "income": _l("Income"),
-    "benefits": _l("Benefits"),
-    "housing": _l("Housing"),
-    "food": _l("Food"),
-    "education": _l("Education"),
-    "employment": _l("Work"),
-    "services": _l("Services you received"),
-    "health": _l("Health"),
-    "substance_use": _l("Substance use"),
-    "immigration": _l("Immigration"),
-    "violence": _l("Violence and safety"),
-    "criminal_legal": _l("Criminal legal matters"),
-    "strengths": _l("Strengths"),
-    "goals": _l("Goals"),
-}
-
-# The categories PRODUCT.md names as sensitive: hidden behind a gentle warning.
-SENSITIVE_CATEGORIES = frozenset(
-    {"health", "substance_use", "immigration", "violence", "criminal_legal"}
-)
-
-
-def category_name(key: str) -> str:
-    word = CATEGORY_WORDS.get(key)
-    return str(word) if word is not None else key.replace("_", " ").replace("-", " ").capitalize()
 
 
 def basis_words(basis: str) -> str:

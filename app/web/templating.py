@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from app import i18n
+from app.organizations.categories import category_name
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.web import labels
 from app.web.deps import staff_home_url
@@ -56,7 +57,7 @@ def make_environment() -> Environment:
         pick_text=i18n.pick_text,
         localized=localized,
         language_name=i18n.language_name,
-        category_name=labels.category_name,
+        category_name=category_name,
         basis_words=labels.basis_words,
         state_words=labels.state_words,
         state_name=labels.state_name,

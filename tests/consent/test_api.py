@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from app.consent.models import Consent
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.corrections.record import own_correction, own_holding
 from app.corrections.service import request_correction
 from app.corrections.statements import add_statement
@@ -137,14 +138,14 @@ def test_the_same_effects_and_events_as_the_participants_own(org, db):
     purpose = find_purpose(db, organization_id=organization.id, key="housing")
     enrollment = db.exec(select(Enrollment).where(Enrollment.external_ref == "B-2")).one()
     for state in ("given", "withdrawn"):
-        record_consent(
+        decide(
             db,
             enrollment=enrollment,
             organization=organization,
             purpose=purpose,
             state=state,
             method="self",
-            language="en",
+            notice=build_notice(purpose, organization, "en"),
             base_url="http://testserver",
         )
     db.commit()
@@ -289,14 +290,15 @@ def test_a_consent_past_its_expiry_is_expired_everywhere(org, db):
     participant_with_holding(org)
     organization = db.exec(select(Organization)).one()
     enrollment = db.exec(select(Enrollment)).one()
-    record_consent(
+    purpose = find_purpose(db, organization_id=organization.id, key="housing")
+    decide(
         db,
         enrollment=enrollment,
         organization=organization,
-        purpose=find_purpose(db, organization_id=organization.id, key="housing"),
+        purpose=purpose,
         state="given",
         method="paper",
-        language="en",
+        notice=build_notice(purpose, organization, "en"),
         now=utcnow() - timedelta(days=366),
     )
     db.commit()

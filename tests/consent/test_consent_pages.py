@@ -3,10 +3,13 @@ steps, the history, and who may see it."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from app.consent.models import Consent
-from app.consent.service import record_consent
+from app.consent.notice import build_notice
+from app.consent.service import ConsentConflict, NoticeChanged
+from app.consent.service import decide as decide_consent
 from app.events.models import Event
 from app.organizations.service import create_staff, find_purpose, get_organization
 from app.participants.models import Enrollment
@@ -230,14 +233,14 @@ def test_paper_and_assisted_consent_are_marked(db, org, client):
     )
     enrollment = db.get(Enrollment, maria.enrollment_id)
     purpose = find_purpose(db, organization_id=organization.id, key="housing")
-    record_consent(
+    decide_consent(
         db,
         enrollment=enrollment,
         organization=organization,
         purpose=purpose,
         state="withdrawn",
         method="assisted",
-        language="en",
+        notice=build_notice(purpose, organization, "en"),
         recorded_by=staff.name,
         assisted_by_staff_id=staff.id,
     )
@@ -274,3 +277,45 @@ def test_an_unknown_decision_records_nothing(db, org, client):
     assert r.status_code == 400
     assert "Choose to give or to withdraw consent." in r.text
     assert _consents(db, maria) == []
+
+
+def test_one_decision_rule_for_the_page_the_intake_and_the_api(db, org, client):
+    """decide is the one place: on a screen a repeated decision changes nothing and saying no
+    to a given consent withdraws it; a paper form signed again renews; a stale notice is
+    refused before anything is read or written."""
+    maria = _setup(db, org, client)
+    organization = get_organization(db, "northside")
+    enrollment = db.get(Enrollment, maria.enrollment_id)
+    purpose = find_purpose(db, organization_id=organization.id, key="housing")
+    notice = build_notice(purpose, organization, "en")
+
+    def once(state, method, **extra):
+        return decide_consent(
+            db,
+            enrollment=enrollment,
+            organization=organization,
+            purpose=purpose,
+            state=state,
+            method=method,
+            notice=notice,
+            **extra,
+        )
+
+    with pytest.raises(NoticeChanged):
+        once("given", "self", notice_version=str(purpose.version + 1))
+    assert once("withdrawn", "self").changed is False  # nothing given to withdraw
+    with pytest.raises(ConsentConflict):
+        once("withdrawn", "paper")  # the organization must hear it was never given
+    assert once("given", "self").changed is True
+    assert once("given", "assisted").changed is False  # a second tap, or Back then the same
+    assert once("given", "paper").changed is True  # a form signed again renews
+    said_no = once("refused", "assisted")
+    assert said_no.changed and said_no.consent.state == "withdrawn"
+    db.commit()
+    states = [c.state for c in _consents(db, maria)]
+    assert states == ["given", "given", "withdrawn"]
+    assert [e.type for e in _events(db, maria)] == [
+        "consent.given",
+        "consent.given",
+        "consent.withdrawn",
+    ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from app.consent.notice import build_notice
+from app.consent.service import decide
 from app.context.service import save_note, withdraw_note
 from app.corrections.models import Correction, Statement
 from app.db import utcnow
 from app.holdings.models import Holding
-from app.organizations.models import Purpose
+from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment, Participant
-from app.staff.service import record_intake_answer
 from tests.factories import claim, enroll, hold, make_staff, purpose_body, staff_log_in
 
 
@@ -126,9 +127,18 @@ def test_consent_history_is_in_staff_wording(db, org, make_org, client):
     hold(org, "A-1", "household_size")
     staff = make_staff(db, org, email="ana@northside.example", name="Ana")
     purpose = db.exec(select(Purpose).where(Purpose.key == "housing")).one()
+    org_row = db.get(Organization, purpose.organization_id)
     for answer in ("given", "refused"):  # gave, then changed their mind: withdrawn
-        record_intake_answer(
-            db, staff=staff, enrollment=mine, purpose=purpose, answer=answer, language="en"
+        decide(
+            db,
+            enrollment=mine,
+            organization=org_row,
+            purpose=purpose,
+            state=answer,
+            method="assisted",
+            notice=build_notice(purpose, org_row, "en"),
+            recorded_by=staff.name,
+            assisted_by_staff_id=staff.id,
         )
     db.commit()
     page = _record(db, client, org)
