@@ -38,7 +38,7 @@ from app.events.models import Event  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.organizations.service import create_organization  # noqa: E402
-from bench.webhook_fanout import database_url, delete_organization_rows  # noqa: E402
+from bench.database import database_url, delete_organization_rows  # noqa: E402
 from bench.webhook_receiver import ReceiverProcess, free_port  # noqa: E402
 
 TARGET_P99_MS = 500
