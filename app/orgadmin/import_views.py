@@ -1,7 +1,7 @@
 """Import a spreadsheet: check a CSV, then apply it in one transaction.
 
-Only org admins (`OrgAdmin`: a case manager gets 404, as on every /staff/org page), and only
-into their own organization: the check and the import look up the plan, enrollments and
+Only org admins (`AdminDeskDep`: a case manager gets 404, as on every /staff/org page), and
+only into their own organization: the check and the import look up the plan, enrollments and
 holdings by the admin's organization, and the signed file names that organization and the
 admin (app/orgadmin/imports.py), so it can't be carried into another.
 """
@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.orgadmin import imports
-from app.organizations.models import Organization, Staff
+from app.orgadmin.deps import AdminDesk, AdminDeskDep
+from app.orgadmin.pages import page
 from app.participants.service import CLAIM_CODE_VALID, claim_url
-from app.staff.deps import OrgAdmin, staff_organization
 from app.staff.qr import qr_svg
-from app.web.deps import WebContextDep, web_context
-from app.web.templating import render
+from app.web.deps import WebContextDep
 
-router = APIRouter(dependencies=[Depends(web_context)])
+router = APIRouter()
 
 FILE_FIELD = "file"
 CHECKED_FIELD = "checked"
@@ -33,29 +32,26 @@ CHECKED_FIELD = "checked"
 def _page(
     request: Request,
     template: str,
-    staff: Staff,
-    organization: Organization,
+    desk: AdminDesk,
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
     # "import.html" for every step: the navigation marks Import a spreadsheet as current.
-    base = {
-        "staff": staff,
-        "organization": organization,
-        "section": "import.html",
-        "required_columns": imports.REQUIRED,
-        "optional_columns": imports.OPTIONAL,
-    }
-    return render(request, template, {**base, **(context or {})}, status_code=status_code)
-
-
-@router.get("/staff/org/import", response_class=HTMLResponse)
-async def import_form(request: Request, staff: OrgAdmin, db: SessionDep) -> Response:
-    organization = staff_organization(staff, db)
-    return _page(
-        request, "orgadmin/import.html", staff, organization, {"max_rows": imports.MAX_ROWS}
+    columns = {"required_columns": imports.REQUIRED, "optional_columns": imports.OPTIONAL}
+    return page(
+        request,
+        template,
+        desk,
+        {**columns, **(context or {})},
+        section="import.html",
+        status_code=status_code,
     )
+
+
+@router.get("/import", response_class=HTMLResponse)
+async def import_form(request: Request, desk: AdminDeskDep) -> Response:
+    return _page(request, "orgadmin/import.html", desk, {"max_rows": imports.MAX_ROWS})
 
 
 async def _uploaded(request: Request) -> bytes | None:
@@ -67,19 +63,18 @@ async def _uploaded(request: Request) -> bytes | None:
     return await upload.read(imports.MAX_BYTES + 1)
 
 
-@router.post("/staff/org/import/check", response_class=HTMLResponse)
+@router.post("/import/check", response_class=HTMLResponse)
 async def check_file(
-    request: Request, staff: OrgAdmin, ctx: WebContextDep, db: SessionDep
+    request: Request, desk: AdminDeskDep, ctx: WebContextDep, db: SessionDep
 ) -> Response:
-    organization = staff_organization(staff, db)
+    staff, organization = desk.staff, desk.organization
     assert organization.id is not None and staff.id is not None
     content = await _uploaded(request)
     if content is None:
         return _page(
             request,
             "orgadmin/import.html",
-            staff,
-            organization,
+            desk,
             {"max_rows": imports.MAX_ROWS, "error": _("Choose a CSV file to check.")},
             status_code=422,
         )
@@ -97,18 +92,17 @@ async def check_file(
     return _page(
         request,
         "orgadmin/import_check.html",
-        staff,
-        organization,
+        desk,
         context,
         status_code=200 if checked.ok else 422,
     )
 
 
-@router.post("/staff/org/import", response_class=HTMLResponse)
+@router.post("/import", response_class=HTMLResponse)
 async def run_import(
-    request: Request, staff: OrgAdmin, ctx: WebContextDep, db: SessionDep
+    request: Request, desk: AdminDeskDep, ctx: WebContextDep, db: SessionDep
 ) -> Response:
-    organization = staff_organization(staff, db)
+    staff, organization = desk.staff, desk.organization
     assert organization.id is not None and staff.id is not None
     form = await request.form()
     token = "".join(v for v in form.getlist(CHECKED_FIELD) if isinstance(v, str))
@@ -119,8 +113,7 @@ async def run_import(
         return _page(
             request,
             "orgadmin/import.html",
-            staff,
-            organization,
+            desk,
             {
                 "max_rows": imports.MAX_ROWS,
                 "error": _(
@@ -137,8 +130,7 @@ async def run_import(
         return _page(
             request,
             "orgadmin/import_check.html",
-            staff,
-            organization,
+            desk,
             {"check": outcome, "max_rows": imports.MAX_ROWS, "rechecked": True},
             status_code=422,
         )
@@ -157,8 +149,7 @@ async def run_import(
     return _page(
         request,
         "orgadmin/import_done.html",
-        staff,
-        organization,
+        desk,
         {
             "result": outcome,
             "cards": cards,
