@@ -29,7 +29,7 @@ FILE_FIELD = "file"
 CHECKED_FIELD = "checked"
 
 
-def _page(
+def _import_page(
     request: Request,
     template: str,
     desk: AdminDesk,
@@ -51,7 +51,7 @@ def _page(
 
 @router.get("/import", response_class=HTMLResponse)
 async def import_form(request: Request, desk: AdminDeskDep) -> Response:
-    return _page(request, "orgadmin/import.html", desk, {"max_rows": imports.MAX_ROWS})
+    return _import_page(request, "orgadmin/import.html", desk, {"max_rows": imports.MAX_ROWS})
 
 
 async def _uploaded(request: Request) -> bytes | None:
@@ -71,7 +71,7 @@ async def check_file(
     assert organization.id is not None and staff.id is not None
     content = await _uploaded(request)
     if content is None:
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import.html",
             desk,
@@ -89,7 +89,7 @@ async def check_file(
             content=content,
         )
         context["token_parts"] = imports.split_token(token)
-    return _page(
+    return _import_page(
         request,
         "orgadmin/import_check.html",
         desk,
@@ -110,7 +110,7 @@ async def run_import(
         ctx.settings.secret_key, token, organization_id=organization.id, staff_id=staff.id
     )
     if content is None:
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import.html",
             desk,
@@ -127,7 +127,7 @@ async def run_import(
     if isinstance(outcome, imports.Check):
         # Something changed since the check (the plan, say): nothing was saved.
         db.rollback()
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import_check.html",
             desk,
@@ -146,7 +146,7 @@ async def run_import(
                 "qr": qr_svg(url, title=_("QR code of the claim link"), batch=True),
             }
         )
-    return _page(
+    return _import_page(
         request,
         "orgadmin/import_done.html",
         desk,
