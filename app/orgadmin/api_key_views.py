@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -18,12 +18,12 @@ from app.db import SessionDep
 from app.i18n import gettext as _
 from app.orgadmin import service
 from app.orgadmin.deps import AdminDesk, AdminDeskDep
-from app.orgadmin.pages import confirm_page, page
+from app.orgadmin.pages import confirm_page, org_admin_router, page
 from app.organizations.service import create_api_key
 from app.web.deps import not_found
 from app.web.forms import FormErrors
 
-router = APIRouter()
+router = org_admin_router()
 
 MAX_KEY_NAME = 100
 

@@ -6,7 +6,7 @@ The counting is in app/orgadmin/service.py (`build_dashboard`); this page only d
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.db import SessionDep
@@ -14,9 +14,9 @@ from app.i18n import gettext as _
 from app.orgadmin import service
 from app.orgadmin.charts import Bar, bar_chart
 from app.orgadmin.deps import AdminDeskDep
-from app.orgadmin.pages import page
+from app.orgadmin.pages import org_admin_router, page
 
-router = APIRouter()
+router = org_admin_router()
 
 # Chart colours; each bar also carries its label and number, so colour is never the only cue.
 GIVEN_FILL = "#00703c"

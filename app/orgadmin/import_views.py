@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -18,12 +18,12 @@ from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.orgadmin import imports
 from app.orgadmin.deps import AdminDesk, AdminDeskDep
-from app.orgadmin.pages import page
+from app.orgadmin.pages import org_admin_router, page
 from app.participants.service import CLAIM_CODE_VALID, claim_url
 from app.staff.qr import qr_svg
 from app.web.deps import WebContextDep
 
-router = APIRouter()
+router = org_admin_router()
 
 FILE_FIELD = "file"
 CHECKED_FIELD = "checked"

@@ -1,5 +1,6 @@
-"""The frame every org admin page shares: `page` (who is signed in, where they are) and
-`confirm_page` (the "are you sure?" step before revoking a key or changing an endpoint).
+"""The frame every org admin page shares: `org_admin_router` (under /staff/org, with the web
+context), `page` (who is signed in, where they are) and `confirm_page` (the "are you sure?"
+step before revoking a key or changing an endpoint).
 
 Its own file so the dashboard, plan, key, endpoint and import pages draw the same frame
 from one place.
@@ -9,11 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.orgadmin.deps import AdminDesk
+from app.web.deps import web_context
 from app.web.templating import render
+
+PREFIX = "/staff/org"
+
+
+def org_admin_router() -> APIRouter:
+    """A feature's router: its paths under /staff/org, each page given the web context
+    (language, session, CSRF). The prefix is the router's own, so a route's path is the whole
+    URL wherever it is read."""
+    return APIRouter(prefix=PREFIX, dependencies=[Depends(web_context)])
 
 
 def page(

@@ -8,7 +8,7 @@ Purposes are looked up by the admin's organization: another organization's are n
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -17,7 +17,7 @@ from app.i18n import gettext as _
 from app.orgadmin import service
 from app.orgadmin.deps import AdminDesk, AdminDeskDep
 from app.orgadmin.forms import KNOWN_CATEGORIES, PurposeForm, editor_languages
-from app.orgadmin.pages import page
+from app.orgadmin.pages import org_admin_router, page
 from app.orgadmin.review import PlanReview
 from app.organizations.service import (
     UnknownOrganization,
@@ -29,7 +29,7 @@ from app.organizations.service import (
 from app.web.deps import not_found
 from app.web.forms import FormErrors
 
-router = APIRouter()
+router = org_admin_router()
 
 
 @router.get("/plan", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -20,14 +20,14 @@ from app.db import SessionDep
 from app.events.catalogue import EVENT_TYPES
 from app.i18n import gettext as _
 from app.orgadmin.deps import AdminDesk, AdminDeskDep
-from app.orgadmin.pages import confirm_page, page
+from app.orgadmin.pages import confirm_page, org_admin_router, page
 from app.web.deps import not_found
 from app.web.forms import FormErrors
 from app.webhooks import service as webhooks
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.ssrf import MAX_URL_LENGTH, UnsafeWebhookUrl
 
-router = APIRouter()
+router = org_admin_router()
 
 
 def _own_endpoint(db: Session, desk: AdminDesk, endpoint_id: str) -> WebhookEndpoint:
