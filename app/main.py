@@ -31,8 +31,7 @@ from app.corrections.views import TEMPLATE_GLOBALS as correction_template_global
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
 from app.orgadmin import imports
-from app.orgadmin.import_views import router as import_router
-from app.orgadmin.views import router as orgadmin_router
+from app.orgadmin.routes import router as orgadmin_router
 from app.participants.home_cache import SectionCache
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
@@ -114,7 +113,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(concerns_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
-    app.include_router(import_router)
     _install_error_handlers(app)
 
     @app.get("/docs", include_in_schema=False)

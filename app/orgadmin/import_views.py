@@ -1,7 +1,7 @@
 """Import a spreadsheet: check a CSV, then apply it in one transaction.
 
-Only org admins (`OrgAdmin`: a case manager gets 404, as on every /staff/org page), and only
-into their own organization: the check and the import look up the plan, enrollments and
+Only org admins (`AdminDeskDep`: a case manager gets 404, as on every /staff/org page), and
+only into their own organization: the check and the import look up the plan, enrollments and
 holdings by the admin's organization, and the signed file names that organization and the
 admin (app/orgadmin/imports.py), so it can't be carried into another.
 """
@@ -10,52 +10,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.orgadmin import imports
-from app.organizations.models import Organization, Staff
+from app.orgadmin.deps import AdminDesk, AdminDeskDep
+from app.orgadmin.pages import org_admin_router, page
 from app.participants.service import CLAIM_CODE_VALID, claim_url
-from app.staff.deps import OrgAdmin, staff_organization
 from app.staff.qr import qr_svg
-from app.web.deps import WebContextDep, web_context
-from app.web.templating import render
+from app.web.deps import WebContextDep
 
-router = APIRouter(dependencies=[Depends(web_context)])
+router = org_admin_router()
 
 FILE_FIELD = "file"
 CHECKED_FIELD = "checked"
 
 
-def _page(
+def _import_page(
     request: Request,
     template: str,
-    staff: Staff,
-    organization: Organization,
+    desk: AdminDesk,
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
     # "import.html" for every step: the navigation marks Import a spreadsheet as current.
-    base = {
-        "staff": staff,
-        "organization": organization,
-        "section": "import.html",
-        "required_columns": imports.REQUIRED,
-        "optional_columns": imports.OPTIONAL,
-    }
-    return render(request, template, {**base, **(context or {})}, status_code=status_code)
-
-
-@router.get("/staff/org/import", response_class=HTMLResponse)
-async def import_form(request: Request, staff: OrgAdmin, db: SessionDep) -> Response:
-    organization = staff_organization(staff, db)
-    return _page(
-        request, "orgadmin/import.html", staff, organization, {"max_rows": imports.MAX_ROWS}
+    columns = {"required_columns": imports.REQUIRED, "optional_columns": imports.OPTIONAL}
+    return page(
+        request,
+        template,
+        desk,
+        {**columns, **(context or {})},
+        section="import.html",
+        status_code=status_code,
     )
+
+
+@router.get("/import", response_class=HTMLResponse)
+async def import_form(request: Request, desk: AdminDeskDep) -> Response:
+    return _import_page(request, "orgadmin/import.html", desk, {"max_rows": imports.MAX_ROWS})
 
 
 async def _uploaded(request: Request) -> bytes | None:
@@ -67,19 +63,18 @@ async def _uploaded(request: Request) -> bytes | None:
     return await upload.read(imports.MAX_BYTES + 1)
 
 
-@router.post("/staff/org/import/check", response_class=HTMLResponse)
+@router.post("/import/check", response_class=HTMLResponse)
 async def check_file(
-    request: Request, staff: OrgAdmin, ctx: WebContextDep, db: SessionDep
+    request: Request, desk: AdminDeskDep, ctx: WebContextDep, db: SessionDep
 ) -> Response:
-    organization = staff_organization(staff, db)
+    staff, organization = desk.staff, desk.organization
     assert organization.id is not None and staff.id is not None
     content = await _uploaded(request)
     if content is None:
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import.html",
-            staff,
-            organization,
+            desk,
             {"max_rows": imports.MAX_ROWS, "error": _("Choose a CSV file to check.")},
             status_code=422,
         )
@@ -94,21 +89,20 @@ async def check_file(
             content=content,
         )
         context["token_parts"] = imports.split_token(token)
-    return _page(
+    return _import_page(
         request,
         "orgadmin/import_check.html",
-        staff,
-        organization,
+        desk,
         context,
         status_code=200 if checked.ok else 422,
     )
 
 
-@router.post("/staff/org/import", response_class=HTMLResponse)
+@router.post("/import", response_class=HTMLResponse)
 async def run_import(
-    request: Request, staff: OrgAdmin, ctx: WebContextDep, db: SessionDep
+    request: Request, desk: AdminDeskDep, ctx: WebContextDep, db: SessionDep
 ) -> Response:
-    organization = staff_organization(staff, db)
+    staff, organization = desk.staff, desk.organization
     assert organization.id is not None and staff.id is not None
     form = await request.form()
     token = "".join(v for v in form.getlist(CHECKED_FIELD) if isinstance(v, str))
@@ -116,11 +110,10 @@ async def run_import(
         ctx.settings.secret_key, token, organization_id=organization.id, staff_id=staff.id
     )
     if content is None:
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import.html",
-            staff,
-            organization,
+            desk,
             {
                 "max_rows": imports.MAX_ROWS,
                 "error": _(
@@ -134,11 +127,10 @@ async def run_import(
     if isinstance(outcome, imports.Check):
         # Something changed since the check (the plan, say): nothing was saved.
         db.rollback()
-        return _page(
+        return _import_page(
             request,
             "orgadmin/import_check.html",
-            staff,
-            organization,
+            desk,
             {"check": outcome, "max_rows": imports.MAX_ROWS, "rechecked": True},
             status_code=422,
         )
@@ -154,11 +146,10 @@ async def run_import(
                 "qr": qr_svg(url, title=_("QR code of the claim link"), batch=True),
             }
         )
-    return _page(
+    return _import_page(
         request,
         "orgadmin/import_done.html",
-        staff,
-        organization,
+        desk,
         {
             "result": outcome,
             "cards": cards,

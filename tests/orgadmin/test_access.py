@@ -68,6 +68,35 @@ def test_a_case_manager_gets_404_and_cannot_change_the_plan(db, org, client):
     assert len(org.get("/api/v1/webhook-endpoints").json()["endpoints"]) == 0
 
 
+def _org_admin_routes(client):
+    """Every /staff/org page and form, read from the app's own routes (not a hand-kept
+    list), with its path filled in."""
+    filled = {"{purpose_key}": "housing", "{key_id}": "1", "{endpoint_id}": "x"}
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        if path == "/staff/org" or path.startswith("/staff/org/"):
+            for placeholder, value in filled.items():
+                path = path.replace(placeholder, value)
+            assert "{" not in path, path
+            for method in operations:
+                yield method, path
+
+
+def test_every_org_admin_route_is_404_to_a_case_manager(db, org, client):
+    """Each page takes the admin desk dependency: one forgotten would show a case manager
+    the page, or change the organization's data."""
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    sign_in_staff(db, client, org, role="case_manager")
+    token = csrf_from(client.get("/staff").text)
+    routes = list(_org_admin_routes(client))
+    assert len(routes) >= 20, routes
+    for method, path in routes:
+        if method == "get":
+            r = client.get(path)
+        else:
+            r = client.request(method.upper(), path, data={"csrf_token": token})
+        assert r.status_code == 404, (method, path, r.status_code)
+
+
 def test_a_case_manager_of_another_organization_gets_404(db, org, make_org, client):
     cedar, key, endpoint = _cedar_with_things(db, make_org)
     sign_in_staff(db, client, org, role="case_manager")
