@@ -44,6 +44,7 @@ from app.web.deps import (
     RecordsSealed,
     context_for_unrouted_page,
 )
+from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
 from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
 
 API_PREFIX = "/api/"
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(
         SecurityHeadersMiddleware,
         production=settings.production,
+        style_source=STYLESHEET_CSP_SOURCE,
         large_bodies=dict.fromkeys(imports.UPLOAD_PATHS, imports.UPLOAD_BODY_BYTES),
     )
     # Pages are compressed here, not left to a proxy: the home page is ~270 KB of HTML and ~20 KB
