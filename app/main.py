@@ -31,19 +31,14 @@ from app.db import database_unavailable, make_engine
 from app.orgadmin import imports
 from app.orgadmin.import_views import router as import_router
 from app.orgadmin.views import router as orgadmin_router
+from app.participants.deps import RecordsSealed
 from app.participants.home_cache import SectionCache
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
 from app.staff.views import router as staff_router
 from app.web.cookies import PendingCookiesMiddleware
-from app.web.deps import (
-    LANG_COOKIE,
-    CsrfFailed,
-    LoginRequired,
-    RecordsSealed,
-    context_for_unrouted_page,
-)
+from app.web.deps import LANG_COOKIE, CsrfFailed, LoginRequired, context_for_unrouted_page
 from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
 from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
 

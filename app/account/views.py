@@ -16,16 +16,11 @@ from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.participants import recovery
+from app.participants.deps import CurrentParticipant, OpenParticipant
 from app.participants.service import LockedOut, authenticate
 from app.security.passwords import off_loop
 from app.web.cookies import queue_cookie
-from app.web.deps import (
-    SESSION_COOKIE,
-    CurrentParticipant,
-    OpenParticipant,
-    WebContextDep,
-    web_context,
-)
+from app.web.deps import SESSION_COOKIE, WebContextDep, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

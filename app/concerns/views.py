@@ -21,9 +21,10 @@ from app.concerns.service import (
     reply_to_concern,
 )
 from app.db import SessionDep
+from app.participants.deps import CurrentParticipant
 from app.participants.models import Participant
 from app.participants.service import FormError
-from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.deps import not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

@@ -30,10 +30,11 @@ from app.corrections.service import (
 )
 from app.db import SessionDep
 from app.events.service import is_overdue_event
+from app.participants.deps import CurrentParticipant
 from app.participants.home import is_hidden_at_first
 from app.participants.models import Participant
 from app.participants.service import FormError
-from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.deps import not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

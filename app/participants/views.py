@@ -16,6 +16,7 @@ from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.participants import recovery
+from app.participants.deps import CurrentParticipant
 from app.participants.home import HomeSection, build_home, own_holding
 from app.participants.home_cache import SectionCache, section_key
 from app.participants.service import (
@@ -38,14 +39,7 @@ from app.security.devices import DEVICE_COOKIE, DEVICE_DAYS, device_token
 from app.security.passwords import off_loop
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
-from app.web.deps import (
-    LANG_COOKIE,
-    SESSION_COOKIE,
-    CurrentParticipant,
-    WebContextDep,
-    not_found,
-    web_context,
-)
+from app.web.deps import LANG_COOKIE, SESSION_COOKIE, WebContextDep, not_found, web_context
 from app.web.forms import FormErrors, safe_next
 from app.web.templating import is_htmx, render, render_fragment, time_tag
 
