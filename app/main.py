@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
 from app.account.views import router as account_router
+from app.admin.concerns import router as admin_concerns_router
 from app.admin.views import router as admin_router
 from app.api import api_router
 from app.concerns.views import router as concerns_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(account_router)
     app.include_router(admin_router)
     app.include_router(concerns_router)
+    app.include_router(admin_concerns_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
     app.include_router(import_router)

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from app.account.views import recovery_code_page
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.i18n import ngettext
@@ -333,6 +332,21 @@ async def claim_submit(
             request, recovery_code, first=True, username=username.strip().lower(), next_url=home
         )
     return _redirect(request, home)
+
+
+# --- the recovery code ----------------------------------------------------------------------
+
+
+def recovery_code_page(
+    request: Request, code: str, *, first: bool, username: str, next_url: str = "/"
+) -> Response:
+    """The recovery code, shown once (this response only; pages are never cached): to print
+    or write down, with the username."""
+    return render(
+        request,
+        "participants/recovery_code.html",
+        {"recovery_code": code, "first": first, "username": username, "next_url": next_url},
+    )
 
 
 # --- log in, log out, quick exit ------------------------------------------------------------
