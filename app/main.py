@@ -29,11 +29,12 @@ from app.context.views import router as context_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
+from app.home.cache import SectionCache
+from app.home.views import router as home_router
 from app.orgadmin import imports
 from app.orgadmin.import_views import router as import_router
 from app.orgadmin.views import router as orgadmin_router
 from app.participants.deps import RecordsSealed
-from app.participants.home_cache import SectionCache
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
+    app.include_router(home_router)
     app.include_router(participant_router)
     app.include_router(consent_router)
     app.include_router(corrections_router)

@@ -30,8 +30,8 @@ from app.corrections.service import (
 )
 from app.db import SessionDep
 from app.events.service import is_overdue_event
+from app.holdings.service import is_hidden_at_first
 from app.participants.deps import CurrentParticipant
-from app.participants.home import is_hidden_at_first
 from app.participants.models import Participant
 from app.participants.service import FormError
 from app.web.deps import not_found, web_context

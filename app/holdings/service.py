@@ -11,6 +11,13 @@ from app.holdings.models import Holding, display_order
 from app.holdings.schemas import HoldingIn, HoldingItem
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
+from app.web.labels import SENSITIVE_CATEGORIES
+
+
+def is_hidden_at_first(holding: Any, purpose: Purpose) -> bool:
+    """Sensitive values wait behind a Show button: when the organization says so, when the
+    purpose covers sensitive data, or when the category is one PRODUCT.md names sensitive."""
+    return holding.sensitive or purpose.sensitive or holding.category in SENSITIVE_CATEGORIES
 
 
 class UnknownPurpose(ValueError):

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.holdings.models import Holding
-from app.participants.home import build_home
+from app.home.read_model import build_home
 from tests.api.helpers import add_purpose, claim, enroll, hold
 from tests.conftest import holding_body
 

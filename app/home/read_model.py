@@ -1,7 +1,9 @@
-"""What a participant's home page shows, gathered in a handful of queries.
+"""What a participant's home page shows (its read model), gathered in a handful of queries.
 
 Each organization holding their data: what it holds (grouped by category), why, on what
 basis, for how long, who it was shared with, and each consent-based purpose with its state.
+It reads holdings, disclosures, consents and corrections alike and belongs to none of them,
+so it is its own package above them all (app/home/), not part of participants.
 """
 
 from __future__ import annotations
@@ -21,16 +23,10 @@ from app.corrections.service import HoldingRecord, holding_records
 from app.corrections.service import own_holding as find_own_holding
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding, display_order
+from app.holdings.service import is_hidden_at_first
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
 from app.participants.service import enrollments_of
-from app.web.labels import SENSITIVE_CATEGORIES
-
-
-def is_hidden_at_first(holding: Any, purpose: Purpose) -> bool:
-    """Sensitive values wait behind a Show button: when the organization says so, when the
-    purpose covers sensitive data, or when the category is one PRODUCT.md names sensitive."""
-    return holding.sensitive or purpose.sensitive or holding.category in SENSITIVE_CATEGORIES
 
 
 @dataclass
