@@ -81,7 +81,7 @@ class Settings:
     webhook_per_endpoint: int = 4
     # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
     field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
-    # Home page sections kept rendered in each process (app/participants/home_cache.py); 0 keeps
+    # Home page sections kept rendered in each process (app/home/cache.py); 0 keeps
     # none. About 55 KB per organization holding 40 items: 32 MB keeps ~600 sections.
     home_sections_mb: int = 32
     # A session ends this long after it started, however busy (idle timeout aside).

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
 from app.account.views import router as account_router
+from app.admin.concerns import router as admin_concerns_router
 from app.admin.views import router as admin_router
 from app.api import api_router
 from app.concerns.views import router as concerns_router
@@ -30,21 +31,18 @@ from app.corrections.statement_views import router as statement_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
+from app.home.cache import SectionCache
+from app.home.views import router as home_router
 from app.orgadmin import imports
 from app.orgadmin.routes import router as orgadmin_router
-from app.participants.home_cache import SectionCache
+from app.participants.deps import RecordsSealed
 from app.participants.views import router as participant_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
 from app.staff.views import router as staff_router
 from app.web.cookies import PendingCookiesMiddleware
-from app.web.deps import (
-    LANG_COOKIE,
-    CsrfFailed,
-    LoginRequired,
-    RecordsSealed,
-    context_for_unrouted_page,
-)
+from app.web.deps import LANG_COOKIE, CsrfFailed, LoginRequired, context_for_unrouted_page
+from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
 from app.web.templating import STATIC_DIR, is_htmx, make_environment, render
 
 API_PREFIX = "/api/"
@@ -94,6 +92,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(
         SecurityHeadersMiddleware,
         production=settings.production,
+        style_source=STYLESHEET_CSP_SOURCE,
         large_bodies=dict.fromkeys(imports.UPLOAD_PATHS, imports.UPLOAD_BODY_BYTES),
     )
     # Pages are compressed here, not left to a proxy: the home page is ~270 KB of HTML and ~20 KB
@@ -102,6 +101,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
+    app.include_router(home_router)
     app.include_router(participant_router)
     app.include_router(consent_router)
     app.include_router(corrections_router)
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(account_router)
     app.include_router(admin_router)
     app.include_router(concerns_router)
+    app.include_router(admin_concerns_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)
     _install_error_handlers(app)

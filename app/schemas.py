@@ -12,10 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.participants.refs import MAX_REF, validate_external_ref
 
-
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value) or "\x7f" in value:
         raise ValueError("control characters (such as NUL) are not allowed")
     return value
@@ -25,7 +23,7 @@ def text(max_length: int, min_length: int = 1) -> object:
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
+        AfterValidator(printable),
     ]
 
 
@@ -50,18 +48,6 @@ ShortText = text(200)
 NoteText = text(2000)
 LongText = text(5000)
 ValueText = text(10000, min_length=0)
-# The rule is app/participants/refs.py's, shared with the staff intake; the constraints only
-# put the length limits in the OpenAPI document.
-ExternalRef = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REF),
-    AfterValidator(validate_external_ref),
-]
-# The same reference as it arrives in a URL path: looked up, never stored, so only what the
-# database could not compare (NUL) or could never hold (too long) is refused.
-ExternalRefInPath = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_REF), AfterValidator(_printable)
-]
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 LocalizedText = Annotated[dict[LocaleCode, LongText], Field(max_length=20)]  # type: ignore[valid-type]
 LocalizedTitle = Annotated[dict[LocaleCode, ShortText], Field(min_length=1, max_length=20)]  # type: ignore[valid-type]

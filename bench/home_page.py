@@ -6,7 +6,7 @@ on this machine:
 
 - home:     the real app, `create_app(settings)`, GET / with the participant's session cookie;
             its organizations' sections are kept rendered between requests while nothing in
-            them changes (app/participants/home_cache.py), as they are in production;
+            them changes (app/home/cache.py), as they are in production;
 - rendered: the same app with nothing kept (PORTAL_HOME_SECTIONS_MB=0): every request reads
             and renders everything, as the first visit after a change does;
 - floor:    a minimal FastAPI app whose one endpoint reads the same rows with plain SQL

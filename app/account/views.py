@@ -12,39 +12,22 @@ from app.account.closure import close_account
 from app.account.export import build_export, json_default
 from app.context.views import KIND_WORDS
 from app.db import SessionDep, utcnow
+from app.events.catalogue import EVENT_WORDS
 from app.i18n import format_datetime
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.participants import recovery
+from app.participants.deps import CurrentParticipant, OpenParticipant
 from app.participants.service import LockedOut, authenticate
+from app.participants.views import recovery_code_page
 from app.security.passwords import off_loop
 from app.web.cookies import queue_cookie
-from app.web.deps import (
-    SESSION_COOKIE,
-    CurrentParticipant,
-    OpenParticipant,
-    WebContextDep,
-    web_context,
-)
+from app.web.deps import SESSION_COOKIE, WebContextDep, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])
 
-# What each event in the ledger was, in plain words, for the printable page.
-EVENT_WORDS = {
-    "consent.given": _l("Consent given"),
-    "consent.withdrawn": _l("Consent withdrawn"),
-    "consent.expired": _l("Consent expired"),
-    "correction.requested": _l("Correction requested"),
-    "data.corrected": _l("Data corrected"),
-    "statement.added": _l("Statement of disagreement added"),
-    "deletion.requested": _l("Deletion requested"),
-    "participant.closed": _l("Account closed"),
-    "context.shared": _l("Your own words shared"),
-    "context.withdrawn": _l("Your own words withdrawn"),
-    "concern.raised": _l("Concern raised"),
-}
 CORRECTION_WORDS = {
     "requested": _l("Waiting for an answer"),
     "accepted": _l("Accepted"),
@@ -152,18 +135,6 @@ async def closed_page(request: Request) -> Response:
 
 
 # --- recovery code: reopen sealed records after a PIN reset ----------------------------------
-
-
-def recovery_code_page(
-    request: Request, code: str, *, first: bool, username: str, next_url: str = "/"
-) -> Response:
-    """The recovery code, shown once (this response only; pages are never cached): to print
-    or write down, with the username."""
-    return render(
-        request,
-        "participants/recovery_code.html",
-        {"recovery_code": code, "first": first, "username": username, "next_url": next_url},
-    )
 
 
 @router.get("/account/recovery", response_class=HTMLResponse)

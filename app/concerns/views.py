@@ -1,5 +1,6 @@
 """Concerns in the browser: the participant's concern page (raise one, see every answer) on a
-flagged disclosure or an overdue correction, and the network administrators' replies."""
+flagged disclosure, an overdue correction or an unanswered request. The network
+administrators' replies are their own pages (app/admin/concerns.py)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,21 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.account.views import EVENT_WORDS
-from app.admin.views import CurrentAdmin
-from app.concerns.models import MAX_CONCERN_TEXT, MAX_REPLY_TEXT, Concern
+from app.concerns.models import MAX_CONCERN_TEXT, MAX_REPLY_TEXT
 from app.concerns.service import (
     ConcernNotAllowed,
     ConcernSubject,
     ConcernView,
-    concern_for_admin,
     concerns_about,
     own_subject,
     raise_concern,
-    reply_to_concern,
 )
 from app.db import SessionDep
+from app.events.catalogue import EVENT_WORDS
+from app.participants.deps import CurrentParticipant
 from app.participants.models import Participant
 from app.participants.service import FormError
-from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.deps import not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 
@@ -148,63 +147,6 @@ async def correction_concern_raise(
     what_happened: str = Form(""),
 ) -> Response:
     return await _raise(request, "correction", correction_id, participant, db, what_happened)
-
-
-# --- the network administrators ------------------------------------------------------------
-
-
-def _admin_page(
-    request: Request,
-    admin: object,
-    view: ConcernView,
-    *,
-    errors: FormErrors | None = None,
-    text: str = "",
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "concerns/admin_concern.html",
-        {"admin": admin, "item": view, "errors": errors or FormErrors(), "text": text},
-        status_code=status_code,
-    )
-
-
-def _admin_concern_or_404(db: Session, concern_id: str) -> ConcernView:
-    view = concern_for_admin(db, concern_id)
-    if view is None:
-        raise not_found()
-    return view
-
-
-@router.get("/admin/concerns/{concern_id}", response_class=HTMLResponse)
-async def admin_concern(
-    request: Request, concern_id: str, admin: CurrentAdmin, db: SessionDep
-) -> Response:
-    return _admin_page(request, admin, _admin_concern_or_404(db, concern_id))
-
-
-@router.post("/admin/concerns/{concern_id}/reply", response_class=HTMLResponse)
-async def admin_reply(
-    request: Request,
-    concern_id: str,
-    admin: CurrentAdmin,
-    db: SessionDep,
-    reply: str = Form(""),
-) -> Response:
-    view = _admin_concern_or_404(db, concern_id)
-    concern: Concern = view.concern
-    text = reply[:_FORM_CUT]
-    try:
-        reply_to_concern(db, concern=concern, admin=admin, text=text)
-    except FormError as exc:
-        db.rollback()
-        errors = FormErrors()
-        errors.add(exc.field, exc.message)
-        view = _admin_concern_or_404(db, concern_id)
-        return _admin_page(request, admin, view, errors=errors, text=text, status_code=400)
-    db.commit()
-    return RedirectResponse(f"/admin/concerns/{concern.id}?replied=1", status_code=303)
 
 
 @router.get("/requests/{event_id}/concern", response_class=HTMLResponse)

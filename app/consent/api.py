@@ -17,11 +17,13 @@ from app.consent.service import (
 )
 from app.corrections.statements import statements_about
 from app.db import SessionDep
-from app.organizations.deps import CurrentOrganization, EnrollmentInPath
+from app.organizations.deps import CurrentOrganization
 from app.organizations.schemas import RecipientRef
 from app.organizations.service import find_purpose
+from app.participants.deps import EnrollmentInPath
+from app.participants.refs import ExternalRef
 from app.participants.service import find_enrollment
-from app.schemas import ExternalRef, Key, NoteText, ShortText
+from app.schemas import Key, NoteText, ShortText
 
 router = APIRouter(tags=["consent"])
 

@@ -29,9 +29,10 @@ from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
 from app.organizations.service import find_purpose
+from app.participants.deps import CurrentParticipant
 from app.participants.models import Enrollment, Participant
 from app.participants.service import enrollments_of
-from app.web.deps import CurrentParticipant, WebContextDep, not_found, web_context
+from app.web.deps import WebContextDep, not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import is_htmx, render
 

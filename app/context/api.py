@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from app.context.service import notes_shared_with
 from app.db import SessionDep
-from app.organizations.deps import EnrollmentInPath
+from app.participants.deps import EnrollmentInPath
 
 router = APIRouter(tags=["context"])
 

@@ -11,9 +11,10 @@ from app.context.models import CONTEXT_KINDS, MAX_CONTEXT_TEXT, ContextNote
 from app.context.service import own_note, own_notes, save_note, withdraw_note
 from app.db import SessionDep
 from app.i18n import lazy_gettext as _l
+from app.participants.deps import OpenParticipant
 from app.participants.models import Participant
 from app.participants.service import FormError, enrollments_of
-from app.web.deps import OpenParticipant, not_found, web_context
+from app.web.deps import not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

@@ -16,7 +16,8 @@ from app.corrections.deletions import (
 )
 from app.corrections.forms import back_to, holding_or_404, once
 from app.db import SessionDep
-from app.web.deps import CurrentParticipant, web_context
+from app.participants.deps import CurrentParticipant
+from app.web.deps import web_context
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

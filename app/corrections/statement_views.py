@@ -14,9 +14,10 @@ from app.corrections.models import CorrectionConflict, Statement
 from app.corrections.record import OwnCorrection, own_correction
 from app.corrections.statements import add_statement
 from app.db import SessionDep
+from app.participants.deps import CurrentParticipant
 from app.participants.models import Participant
 from app.participants.service import FormError
-from app.web.deps import CurrentParticipant, not_found, web_context
+from app.web.deps import not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

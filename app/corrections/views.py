@@ -16,8 +16,9 @@ from app.corrections.service import is_overdue, open_correction, request_correct
 from app.db import SessionDep
 from app.events.service import is_overdue_event
 from app.holdings.sensitivity import is_hidden_at_first
+from app.participants.deps import CurrentParticipant
 from app.participants.service import FormError
-from app.web.deps import CurrentParticipant, web_context
+from app.web.deps import web_context
 from app.web.forms import FormErrors
 from app.web.templating import render
 

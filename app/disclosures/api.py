@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from app.db import SessionDep
 from app.disclosures.schemas import DisclosureIn
 from app.disclosures.service import DisclosureError, record_disclosure
-from app.organizations.deps import EnrollmentInPath
+from app.participants.deps import EnrollmentInPath
 
 router = APIRouter(tags=["disclosures"])
 

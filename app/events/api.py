@@ -17,7 +17,7 @@ from app.events.models import Event
 from app.events.service import AlreadyAcknowledged, acknowledge_event, event_envelope
 from app.organizations.deps import CurrentOrganization
 from app.schemas import text
-from app.webhooks.service import redeliver_event
+from app.webhooks.service import redeliver_event  # kept upward: see redeliver() below
 
 router = APIRouter(prefix="/events", tags=["events"])
 ledger_router = APIRouter(prefix="/ledger", tags=["ledger"])
@@ -141,6 +141,8 @@ async def redeliver(
     event_id: str, organization: CurrentOrganization, db: SessionDep
 ) -> dict[str, Any]:
     """Send the event to your endpoints again (same webhook-id, so you can deduplicate)."""
+    # Redelivery is the webhooks' own (app/webhooks/service.py), so this route belongs in
+    # app/webhooks/api.py; it stays here until the split of app/webhooks/ in progress lands.
     event = _own_event(db, organization.id or 0, event_id)
     queued = redeliver_event(db, event_id=event.id, organization_id=organization.id)
     db.commit()

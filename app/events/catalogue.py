@@ -1,8 +1,11 @@
-"""The event catalogue: every event type an organization can receive, and what it means."""
+"""The event catalogue: every event type an organization can receive, and what it means (to
+the organization, and in plain words to the participant)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from app.i18n import lazy_gettext as _l
 
 DEFAULT_ACK_DAYS = 30
 
@@ -64,3 +67,19 @@ CATALOGUE: tuple[EventType, ...] = (
 
 EVENT_TYPES = tuple(t.name for t in CATALOGUE)
 ACTION_EVENT_TYPES = frozenset(t.name for t in CATALOGUE if t.asks_to_act)
+
+# What each event in the ledger was, in the participant's words: the printable download and a
+# concern's history both show them.
+EVENT_WORDS = {
+    "consent.given": _l("Consent given"),
+    "consent.withdrawn": _l("Consent withdrawn"),
+    "consent.expired": _l("Consent expired"),
+    "correction.requested": _l("Correction requested"),
+    "data.corrected": _l("Data corrected"),
+    "statement.added": _l("Statement of disagreement added"),
+    "deletion.requested": _l("Deletion requested"),
+    "participant.closed": _l("Account closed"),
+    "context.shared": _l("Your own words shared"),
+    "context.withdrawn": _l("Your own words withdrawn"),
+    "concern.raised": _l("Concern raised"),
+}

@@ -17,8 +17,8 @@ from app.holdings.service import (
     replace_holdings,
     upsert_holding,
 )
-from app.organizations.deps import EnrollmentInPath
 from app.organizations.models import Purpose
+from app.participants.deps import EnrollmentInPath
 from app.schemas import Key
 
 router = APIRouter(tags=["holdings"])

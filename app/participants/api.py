@@ -11,10 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from app.consent.service import consent_payload, effective_state, latest_consents
 from app.db import SessionDep
 from app.i18n import SUPPORTED_LOCALES
-from app.organizations.deps import CurrentOrganization, EnrollmentInPath
+from app.organizations.deps import CurrentOrganization
 from app.organizations.service import list_purposes
+from app.participants.deps import EnrollmentInPath
+from app.participants.refs import ExternalRef
 from app.participants.service import DuplicateRef, claim_url, enroll, issue_claim_code
-from app.schemas import ExternalRef, LocaleCode
+from app.schemas import LocaleCode
 
 router = APIRouter(tags=["participants"])
 

@@ -4,8 +4,8 @@
 enrollment that the home page shows (a holding, disclosure, consent, correction, statement,
 deletion request, event or its acknowledgement, the enrollment itself);
 `Organization.plan_version` grows with any change to the organization or its plan. The home
-page keeps each organization's rendered section under these numbers (app/participants/
-home_cache.py): a section is reused only while nothing it shows has changed, in any process,
+page keeps each organization's rendered section under these numbers (app/home/
+cache.py): a section is reused only while nothing it shows has changed, in any process,
 since the numbers live in the database.
 
 Every ORM flush records what it changed, so no write path can forget it; the numbers grow just

@@ -1,6 +1,7 @@
 """The organization's reference for a person (`external_ref`): the one rule for what may be
-one, applied by the API (a 422 naming the problem) and by the staff intake (a form error in
-the case manager's language), so a reference one of them takes the other can't refuse.
+one, applied by the API (a 422 naming the problem, through `ExternalRef` below) and by the
+staff intake (a form error in the case manager's language), so a reference one of them takes
+the other can't refuse.
 
 A reference is a path segment in every later call (/api/v1/participants/{external_ref}/...,
 /staff/participants/{external_ref}): a '/' or a dot segment could never be addressed again.
@@ -9,7 +10,11 @@ Control characters (NUL above all: PostgreSQL can't store it) have no place in i
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, StringConstraints
+
+from app.schemas import printable
 
 MAX_REF = 128
 
@@ -48,3 +53,18 @@ def validate_external_ref(value: str) -> str:
     if "/" in value or value in (".", ".."):
         raise InvalidRef("path")
     return value
+
+
+# The API's field types for a reference; the constraints only put the length limits in the
+# OpenAPI document. They live here, not in app/schemas.py, so the shared field types need no
+# participant's rule.
+ExternalRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REF),
+    AfterValidator(validate_external_ref),
+]
+# The same reference as it arrives in a URL path: looked up, never stored, so only what the
+# database could not compare (NUL) or could never hold (too long) is refused.
+ExternalRefInPath = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_REF), AfterValidator(printable)
+]

@@ -1,4 +1,6 @@
-"""The participant's pages: claim, log in and out, quick exit, home, show a sensitive value."""
+"""The participant's pages: claim, log in and out, quick exit, the recovery code shown once.
+
+The home page, and showing a sensitive value on it, are app/home/views.py."""
 
 from __future__ import annotations
 
@@ -11,13 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from app.account.views import recovery_code_page
 from app.db import SessionDep, utcnow
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.participants import recovery
-from app.participants.home import HomeSection, build_home, own_holding
-from app.participants.home_cache import SectionCache, section_key
 from app.participants.service import (
     Claim,
     CodeAlreadyUsed,
@@ -38,16 +37,9 @@ from app.security.devices import DEVICE_COOKIE, DEVICE_DAYS, device_token
 from app.security.passwords import off_loop
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
-from app.web.deps import (
-    LANG_COOKIE,
-    SESSION_COOKIE,
-    CurrentParticipant,
-    WebContextDep,
-    not_found,
-    web_context,
-)
+from app.web.deps import LANG_COOKIE, SESSION_COOKIE, WebContextDep, web_context
 from app.web.forms import FormErrors, safe_next
-from app.web.templating import is_htmx, render, render_fragment, time_tag
+from app.web.templating import is_htmx, render, time_tag
 
 router = APIRouter(dependencies=[Depends(web_context)])
 
@@ -69,8 +61,10 @@ def _sign_in(request: Request, db: SessionDep, ctx: WebContextDep, participant_i
 
 def _sign_out(request: Request, db: SessionDep, ctx: WebContextDep) -> None:
     if ctx.participant is not None:
-        # What their kept home page sections hold leaves this process's memory with them.
-        cache: SectionCache = request.app.state.home_sections
+        # What their kept home page sections hold leaves this process's memory with them. The
+        # cache (app/home/cache.py) is reached through app.state: the home page sits above
+        # participants, so this page does not import it.
+        cache = request.app.state.home_sections
         cache.forget_enrollments({e.id for e, _o in enrollments_of(db, ctx.participant.id)})
     if ctx.session_token:
         end_session(db, ctx.session_token)
@@ -92,57 +86,6 @@ def _collect(errors: FormErrors, *checks: Callable[[], object]) -> None:
             check()
         except FormError as exc:
             errors.add(exc.field, exc.message)
-
-
-# --- home -----------------------------------------------------------------------------------
-
-
-@router.get("/", response_class=HTMLResponse)
-async def home(
-    request: Request, participant: CurrentParticipant, ctx: WebContextDep, db: SessionDep
-) -> Response:
-    pairs = enrollments_of(db, participant.id)
-    # Notices (?sent=, ?show=, …) belong to one visit: such pages are rendered, not kept.
-    keep = not any(name != "lang" for name in request.query_params)
-    cache: SectionCache = request.app.state.home_sections
-    now = utcnow()
-    html: dict[str, Markup] = {}
-    if keep:
-        for enrollment, organization in pairs:
-            kept = cache.get(section_key(enrollment, organization, ctx.locale), now)
-            if kept is not None:
-                html[enrollment.id] = kept
-    stale = [(e, o) for e, o in pairs if e.id not in html]
-    if stale:
-        for view in build_home(db, participant.id, pairs=stale).organizations:
-            section = render_fragment(
-                request,
-                "participants/home_organization.html",
-                {"org": view, "shown": request.query_params.get("show")},
-            )
-            html[view.enrollment.id] = section
-            if keep:
-                key = section_key(view.enrollment, view.organization, ctx.locale)
-                cache.put(key, section, view.changes_with_time_at(now))
-    sections = [HomeSection(o, e, html[e.id]) for e, o in pairs]
-    context = {"sections": sections, "reset": recovery.reset_notice_due(db, participant.id)}
-    return render(request, "participants/home.html", context)
-
-
-@router.get("/holdings/{holding_id}/value", response_class=HTMLResponse)
-async def show_value(
-    request: Request, holding_id: str, participant: CurrentParticipant, db: SessionDep
-) -> Response:
-    """Reveal a sensitive value: an HTMX swap, or without JavaScript the home page with the
-    value shown in place. Another person's holding is not found."""
-    item = own_holding(db, participant_id=participant.id, holding_id=holding_id[:40])
-    if item is None:
-        raise not_found()
-    if not is_htmx(request):
-        return RedirectResponse(
-            f"/?show={item.holding.id}#holding-{item.holding.id}", status_code=303
-        )
-    return render(request, "participants/home.html", {"item": item}, block="revealed_value")
 
 
 # --- claim ----------------------------------------------------------------------------------
@@ -339,6 +282,21 @@ async def claim_submit(
             request, recovery_code, first=True, username=username.strip().lower(), next_url=home
         )
     return _redirect(request, home)
+
+
+# --- the recovery code ----------------------------------------------------------------------
+
+
+def recovery_code_page(
+    request: Request, code: str, *, first: bool, username: str, next_url: str = "/"
+) -> Response:
+    """The recovery code, shown once (this response only; pages are never cached): to print
+    or write down, with the username."""
+    return render(
+        request,
+        "participants/recovery_code.html",
+        {"recovery_code": code, "first": first, "username": username, "next_url": next_url},
+    )
 
 
 # --- log in, log out, quick exit ------------------------------------------------------------

@@ -10,15 +10,16 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
 
-# No inline script anywhere: HTMX is configured by a <meta> tag, our own JS is a file. The one
-# inline style is our stylesheet, allowed by its hash alone (app/web/stylesheet.py says why).
-CSP = (
-    f"default-src 'none'; script-src 'self'; style-src 'self' {STYLESHEET_CSP_SOURCE}; "
-    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'"
-)
+def content_security_policy(style_source: str) -> str:
+    """No inline script anywhere: HTMX is configured by a <meta> tag, our own JS is a file. The
+    one inline style is our stylesheet, allowed by its hash alone: app/main.py passes it in
+    (app/web/stylesheet.py says why), so security knows nothing of the web pages."""
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self' {style_source}; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    )
 
 
 class SecurityHeadersMiddleware:
@@ -27,11 +28,13 @@ class SecurityHeadersMiddleware:
         app: ASGIApp,
         *,
         production: bool,
+        style_source: str,
         max_body_bytes: int = 1_048_576,
         large_bodies: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.production = production
+        self.csp = content_security_policy(style_source).encode()
         self.default_max_body_bytes = max_body_bytes
         # A few routes take a bigger body (a spreadsheet upload); every other keeps the cap.
         self.large_bodies = large_bodies or {}
@@ -94,7 +97,7 @@ class SecurityHeadersMiddleware:
 
     def _extra(self, path: str, message: Message) -> list[tuple[bytes, bytes]]:
         extra = [
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", self.csp),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),

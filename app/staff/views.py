@@ -21,6 +21,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.organizations.models import Staff
 from app.participants import recovery
+from app.participants.deps import CurrentParticipant
 from app.participants.models import Enrollment
 from app.participants.service import CLAIM_CODE_VALID, claim_url
 from app.staff.deps import CurrentStaff, staff_organization
@@ -42,12 +43,7 @@ from app.staff.service import (
     log_access,
     participants_of,
 )
-from app.web.deps import (
-    CurrentParticipant,
-    WebContextDep,
-    not_found,
-    web_context,
-)
+from app.web.deps import WebContextDep, not_found, web_context
 from app.web.login import email_password_login, email_password_login_page, sign_out
 from app.web.templating import render
 

@@ -16,8 +16,7 @@ from sqlmodel import Session
 from app import i18n
 from app.config import Settings
 from app.db import SessionDep
-from app.participants import recovery
-from app.participants.models import Participant
+from app.participants.models import Participant  # kept: every page reads the session's owner
 from app.security.csrf import FORM_FIELD, HEADER, SAFE_METHODS, csrf_token, csrf_valid
 from app.security.models import WebSession
 from app.security.sessions import load_session
@@ -168,31 +167,6 @@ def staff_home_url(request: Request, locale: str) -> str:
 
 
 WebContextDep = Annotated[WebContext, Depends(web_context)]
-
-
-async def require_participant(request: Request, ctx: WebContextDep) -> Participant:
-    if ctx.participant is None:
-        raise LoginRequired(request.url.path, idle=ctx.idle_logged_out)
-    return ctx.participant
-
-
-CurrentParticipant = Annotated[Participant, Depends(require_participant)]
-
-
-class RecordsSealed(Exception):
-    """The page acts on the whole account while records are sealed after a PIN reset."""
-
-
-async def require_open_account(participant: CurrentParticipant, db: SessionDep) -> Participant:
-    """For pages over the whole account (own words, closing it): while a PIN reset keeps
-    other organizations' records sealed, they wait until the participant opens them, so a
-    code's holder can neither read nor change what concerns those organizations."""
-    if recovery.is_sealed(db, participant.id):
-        raise RecordsSealed()
-    return participant
-
-
-OpenParticipant = Annotated[Participant, Depends(require_open_account)]
 
 
 def not_found() -> HTTPException:

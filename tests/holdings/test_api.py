@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.holdings.models import Holding
-from app.participants.home import build_home
+from app.home.read_model import build_home
 from tests.factories import add_purpose, claim_account, enrollment, hold, holding_body
 
 PHONE = "/api/v1/participants/A-1/holdings/phone"

@@ -1,5 +1,5 @@
 """The home page keeps each organization's rendered section while nothing in it changes
-(app/participants/home_cache.py). Every change a participant could see must show at once: the
+(app/home/cache.py). Every change a participant could see must show at once: the
 tests below look at the page, keep it, change one thing through the real API or pages, and
 look again. The version numbers live in the database, so a second app process sharing it sees
 the change too."""
@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from app.consent.models import Consent
 from app.corrections.models import Correction
+from app.home.cache import SectionCache
 from app.main import create_app
 from app.organizations.models import Organization
-from app.participants.home_cache import SectionCache
 from app.participants.models import Enrollment
 from tests.factories import (
     Person,

@@ -15,8 +15,11 @@ from sqlalchemy import create_engine, exc, text
 
 from app.db import database_unavailable
 from app.main import create_app
-from app.security.headers import CSP
+from app.security.headers import content_security_policy
 from app.web.deps import LANG_COOKIE, SESSION_COOKIE
+from app.web.stylesheet import CSP_SOURCE
+
+CSP = content_security_policy(CSP_SOURCE)
 
 STATIC_CACHE = "public, max-age=31536000, immutable"
 

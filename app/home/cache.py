@@ -1,5 +1,8 @@
 """Each organization's section of the home page, kept rendered while nothing in it changes.
 
+Its own file: the read model (app/home/read_model.py) says what a section shows, this says
+how long a rendered one may be reused.
+
 A participant's home page shows everything every organization holds about them: with five
 organizations of 40 holdings each it is ~280 KB of HTML, and rendering it is most of the cost
 of the page (bench/home_page.py). Yet between two visits usually nothing changed, or only one

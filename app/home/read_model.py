@@ -1,7 +1,9 @@
-"""What a participant's home page shows, gathered in a handful of queries.
+"""What a participant's home page shows (its read model), gathered in a handful of queries.
 
 Each organization holding their data: what it holds (grouped by category), why, on what
 basis, for how long, who it was shared with, and each consent-based purpose with its state.
+It reads holdings, disclosures, consents and corrections alike and belongs to none of them,
+so it is its own package above them all (app/home/), not part of participants.
 """
 
 from __future__ import annotations
