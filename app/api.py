@@ -14,6 +14,7 @@ from app.holdings.api import router as holdings_router
 from app.organizations.api import router as plan_router
 from app.organizations.deps import current_organization
 from app.participants.api import router as participants_router
+from app.webhooks.api import redelivery_router
 from app.webhooks.api import router as webhooks_router
 
 # Every route here needs a key: the dependency sits on the router, not on each route.
@@ -28,6 +29,7 @@ for router in (
     context_router,
     webhooks_router,
     events_router,
+    redelivery_router,
     ledger_router,
 ):
     api_router.include_router(router)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.disclosures.models import Disclosure
+from app.disclosures.models import Disclosure  # kept, the table only: who received the data
 from app.holdings.models import Holding
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment

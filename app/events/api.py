@@ -1,4 +1,5 @@
-"""The event feed (pull, instead of or beside webhooks), acknowledgements, redelivery."""
+"""The event feed (pull, instead of or beside webhooks), acknowledgements, the ledger's
+checkpoints. Redelivery is the webhooks' own (app/webhooks/api.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from sqlmodel import Session, col, select
 from app.db import SessionDep
 from app.events.checkpoints import checkpoint_out, public_key_out, recent_checkpoints
 from app.events.models import Event
-from app.events.service import AlreadyAcknowledged, acknowledge_event, event_envelope
+from app.events.service import (
+    AlreadyAcknowledged,
+    acknowledge_event,
+    event_envelope,
+    organization_event,
+)
 from app.organizations.deps import CurrentOrganization
 from app.schemas import text
-from app.webhooks.service import redeliver_event  # kept upward: see redeliver() below
 
 router = APIRouter(prefix="/events", tags=["events"])
 ledger_router = APIRouter(prefix="/ledger", tags=["ledger"])
@@ -73,8 +78,8 @@ def event_out(event: Event) -> dict[str, Any]:
 
 
 def _own_event(db: Session, organization_id: int, event_id: str) -> Event:
-    event = db.get(Event, event_id)
-    if event is None or event.organization_id != organization_id:
+    event = organization_event(db, organization_id=organization_id, event_id=event_id)
+    if event is None:
         raise HTTPException(status_code=404, detail="no such event")
     return event
 
@@ -134,19 +139,6 @@ async def acknowledge(
         raise HTTPException(status_code=409, detail=str(exc)) from None
     db.commit()
     return event_out(event)
-
-
-@router.post("/{event_id}/redeliver", status_code=202)
-async def redeliver(
-    event_id: str, organization: CurrentOrganization, db: SessionDep
-) -> dict[str, Any]:
-    """Send the event to your endpoints again (same webhook-id, so you can deduplicate)."""
-    # Redelivery is the webhooks' own (app/webhooks/service.py), so this route belongs in
-    # app/webhooks/api.py; it stays here until the split of app/webhooks/ in progress lands.
-    event = _own_event(db, organization.id or 0, event_id)
-    queued = redeliver_event(db, event_id=event.id, organization_id=organization.id)
-    db.commit()
-    return {"event_id": event.id, "queued": queued}
 
 
 @ledger_router.get("/checkpoints")

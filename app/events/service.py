@@ -238,6 +238,12 @@ def chain_head(event: Event) -> dict[str, Any]:
     return {"hash": event.hash, "version": event.seq}
 
 
+def organization_event(session: Session, *, organization_id: int, event_id: str) -> Event | None:
+    """One of the organization's own events; None for another organization's, as for none."""
+    event = session.get(Event, event_id)
+    return event if event is not None and event.organization_id == organization_id else None
+
+
 def event_envelope(event: Event) -> dict[str, Any]:
     """`{"type", "timestamp", "data"}`: the webhook body, and each item of the pull feed.
     `data` is the event's data plus its `chain_head` (not in the data's digest: it is the hash

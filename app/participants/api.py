@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 
+# Kept upward: the API's answer about a participant includes where each consent stands.
 from app.consent.service import consent_payload, effective_state, latest_consents
 from app.db import SessionDep
 from app.i18n import SUPPORTED_LOCALES

@@ -11,12 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 import app.webhooks.outbox  # noqa: F401 - the web process queues deliveries too
 from app.db import SessionDep
 from app.events.catalogue import EVENT_TYPES
+from app.events.service import organization_event
 from app.organizations.deps import CurrentOrganization
 from app.webhooks import service
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.ssrf import MAX_URL_LENGTH, UnsafeWebhookUrl
 
 router = APIRouter(prefix="/webhook-endpoints", tags=["webhooks"])
+# Under /events, beside the feed it answers to, but sending again is the webhooks' own.
+redelivery_router = APIRouter(prefix="/events", tags=["events"])
 
 EventTypeName = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
@@ -130,3 +133,16 @@ async def list_attempts(
     endpoint = _own_endpoint(db, organization, endpoint_id)
     attempts = service.list_attempts(db, endpoint=endpoint, limit=limit)
     return {"attempts": [service.attempt_out(a) for a in attempts]}
+
+
+@redelivery_router.post("/{event_id}/redeliver", status_code=202)
+async def redeliver(
+    event_id: str, organization: CurrentOrganization, db: SessionDep
+) -> dict[str, Any]:
+    """Send the event to your endpoints again (same webhook-id, so you can deduplicate)."""
+    event = organization_event(db, organization_id=organization.id or 0, event_id=event_id)
+    if event is None:
+        raise HTTPException(status_code=404, detail="no such event")
+    queued = service.redeliver_event(db, event_id=event.id, organization_id=organization.id)
+    db.commit()
+    return {"event_id": event.id, "queued": queued}
