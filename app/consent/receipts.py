@@ -31,17 +31,6 @@ RECEIPT_SCHEMA = "https://consent-portal.example/schemas/consent-receipt/1"
 # --- finding the participant's own records ---------------------------------------------------
 
 
-def own_enrollment(
-    session: Session, *, participant_id: str, enrollment_id: str
-) -> tuple[Enrollment, Organization] | None:
-    row = session.exec(
-        select(Enrollment, Organization)
-        .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
-        .where(Enrollment.id == enrollment_id, open_to(participant_id))
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 @dataclass
 class OwnConsent:
     consent: Consent

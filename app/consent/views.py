@@ -21,7 +21,6 @@ from app.consent.receipts import (
     build_receipt,
     consent_changes,
     own_consent,
-    own_enrollment,
 )
 from app.consent.service import NoticeChanged, current_consent, effective_state
 from app.consent.service import decide as decide_consent
@@ -31,7 +30,7 @@ from app.organizations.models import Organization, Purpose
 from app.organizations.service import find_purpose
 from app.participants.deps import CurrentParticipant
 from app.participants.models import Enrollment, Participant
-from app.participants.service import enrollments_of
+from app.participants.service import enrollments_of, own_enrollment
 from app.web.deps import WebContextDep, not_found, web_context
 from app.web.forms import FormErrors
 from app.web.templating import is_htmx, render

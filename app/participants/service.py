@@ -363,6 +363,18 @@ def open_to(participant_id: str):  # type: ignore[no-untyped-def]
     return (col(Enrollment.participant_id) == participant_id) & col(Enrollment.sealed_at).is_(None)
 
 
+def own_enrollment(
+    session: Session, *, participant_id: str, enrollment_id: str
+) -> tuple[Enrollment, Organization] | None:
+    """One of the participant's open enrollments, with its organization; None otherwise."""
+    row = session.exec(
+        select(Enrollment, Organization)
+        .join(Organization, col(Organization.id) == col(Enrollment.organization_id))
+        .where(col(Enrollment.id) == enrollment_id, open_to(participant_id))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def enrollments_of(
     session: Session, participant_id: str, *, sealed_too: bool = False
 ) -> list[tuple[Enrollment, Organization]]:
