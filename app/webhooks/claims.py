@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlmodel import Session, col
 
 from app.events.models import Event
@@ -88,88 +88,125 @@ def claim_due(
     what this worker already has in flight there, `busy`), taken in turn from each endpoint
     (the oldest of every endpoint, then the second oldest...). One organization's burst then
     never fills every connection while another's withdrawal waits, and a small receiver is
-    never sent more at once than its listen queue holds."""
+    never sent more at once than its listen queue holds.
+
+    Each step reads only the rows it takes, through the index on (endpoint, status, due time):
+    which endpoints have something due (one probe each), then each endpoint's oldest few. So
+    a claim costs the same with a backlog of 50 or of 50,000."""
+    busy = busy or {}
+    due = _due_now(now)
+    waiting = _endpoints_waiting(session, due)
+    turns = _take_turns(waiting, per_endpoint=per_endpoint, busy=busy, limit=limit)
+    picked: list[int] = []
+    for endpoint_id, count in turns.items():
+        picked += session.scalars(
+            select(WebhookDelivery.__table__.c.id)  # type: ignore[attr-defined]
+            .where(col(WebhookDelivery.endpoint_id) == endpoint_id, *due)
+            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+            .limit(count)
+            # PostgreSQL: rows another worker is claiming right now are skipped, not waited
+            # for (and stay locked by this transaction until the lease is written).
+            .with_for_update(skip_locked=True)
+        ).all()
+    if not picked:
+        session.commit()
+        return []
     lease_until = now + timedelta(seconds=lease_seconds)
-    unleased = or_(
-        col(WebhookDelivery.lease_until).is_(None),
-        col(WebhookDelivery.lease_until) < now,
-    )
-    ready = (
-        select(
-            col(WebhookDelivery.id).label("id"),
-            func.row_number()
-            .over(
-                partition_by=col(WebhookDelivery.endpoint_id),
-                order_by=(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)),
-            )
-            .label("turn"),
-            col(WebhookDelivery.endpoint_id).label("endpoint_id"),
-        )
-        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-        .where(
-            col(WebhookDelivery.status) == "pending",
-            col(WebhookDelivery.next_attempt_at) <= now,
-            unleased,
-            col(WebhookEndpoint.disabled_at).is_(None),
-            col(WebhookEndpoint.deleted_at).is_(None),
-        )
-        .subquery("ready")
-    )
-    # How many more each endpoint may take now: a few endpoints are busy, the rest get all.
-    room = {endpoint: per_endpoint - n for endpoint, n in (busy or {}).items() if n > 0}
-    allowed: Any = (
-        case(room, value=ready.c.endpoint_id, else_=per_endpoint) if room else per_endpoint
-    )
-    due = (
-        select(col(WebhookDelivery.id))
-        .join(ready, ready.c.id == col(WebhookDelivery.id))
-        .where(ready.c.turn <= allowed)
-        .order_by(ready.c.turn, col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-        .limit(limit)
-        # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
-        # A CTE, because PostgreSQL runs it exactly once.
-        .with_for_update(skip_locked=True, of=WebhookDelivery.__table__)  # type: ignore[attr-defined]
-        .cte("due")
-    )
-    claimed_ids = list(
+    claimed_ids: set[int] = set(
         session.scalars(
             update(WebhookDelivery)
-            .where(
-                col(WebhookDelivery.id).in_(select(due.c.id)),
-                # Checked again on the row itself, should two claims ever meet.
-                col(WebhookDelivery.status) == "pending",
-                unleased,
-            )
+            # Checked again on the row itself, should two claims ever meet (SQLite).
+            .where(col(WebhookDelivery.id).in_(picked), *due)
             .values(lease_until=lease_until)
-            .returning(col(WebhookDelivery.id))
+            .returning(WebhookDelivery.__table__.c.id)  # type: ignore[attr-defined]
             .execution_options(synchronize_session=False)
         )
     )
-    if not claimed_ids:
-        session.commit()
-        return []
-    rows = session.exec(
-        select(WebhookDelivery, Event, WebhookEndpoint)  # type: ignore[call-overload]
-        .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
-        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-        .where(col(WebhookDelivery.id).in_(claimed_ids))
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-    ).all()
-    claims = [
-        Claim(
-            delivery_id=delivery.id,
-            lease_until=lease_until,
-            event_id=event.id,
-            endpoint_id=endpoint.id,
-            url=endpoint.url,
-            secrets=tuple(live_secrets(endpoint, now)),
-            body=envelope_bytes(event_envelope(event)),
-            attempts=delivery.attempts,
-        )
-        for delivery, event, endpoint in rows
-    ]
+    claims = _load_claims(session, claimed_ids, lease_until=lease_until, now=now)
     session.commit()
     return claims
+
+
+def _due_now(now: datetime) -> tuple[Any, ...]:
+    """A delivery that is waiting, due, and not leased by a worker (or its lease ran out)."""
+    return (
+        col(WebhookDelivery.status) == "pending",
+        col(WebhookDelivery.next_attempt_at) <= now,
+        or_(col(WebhookDelivery.lease_until).is_(None), col(WebhookDelivery.lease_until) < now),
+    )
+
+
+def _endpoints_waiting(session: Session, due: tuple[Any, ...]) -> list[str]:
+    """Live endpoints with something due, the one waiting longest first."""
+    oldest = (
+        select(col(WebhookDelivery.next_attempt_at))
+        .where(col(WebhookDelivery.endpoint_id) == col(WebhookEndpoint.id), *due)
+        .order_by(col(WebhookDelivery.next_attempt_at))
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(col(WebhookEndpoint.id), oldest.label("oldest")).where(
+            col(WebhookEndpoint.disabled_at).is_(None),
+            col(WebhookEndpoint.deleted_at).is_(None),
+        )
+    ).all()
+    return [endpoint_id for oldest_due, endpoint_id in sorted((o, e) for e, o in rows if o)]
+
+
+def _take_turns(
+    waiting: list[str], *, per_endpoint: int, busy: Mapping[str, int], limit: int
+) -> dict[str, int]:
+    """How many each endpoint may take now: one each in turn, up to its room and `limit`."""
+    room = {e: per_endpoint - busy.get(e, 0) for e in waiting}
+    turns: dict[str, int] = {}
+    for turn in range(1, per_endpoint + 1):
+        for endpoint_id in waiting:
+            if sum(turns.values()) >= limit:
+                return turns
+            if room[endpoint_id] >= turn:
+                turns[endpoint_id] = turn
+    return turns
+
+
+def _load_claims(
+    session: Session, delivery_ids: set[int], *, lease_until: datetime, now: datetime
+) -> list[Claim]:
+    """What sending needs, each event's body built once (a fan-out sends one event to many
+    endpoints), each endpoint read once."""
+    if not delivery_ids:
+        return []
+    rows = session.execute(
+        select(
+            col(WebhookDelivery.id),
+            col(WebhookDelivery.event_id),
+            col(WebhookDelivery.endpoint_id),
+            col(WebhookDelivery.attempts),
+        )
+        .where(col(WebhookDelivery.id).in_(delivery_ids))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+    ).all()
+    events = session.scalars(select(Event).where(col(Event.id).in_({r[1] for r in rows})))
+    bodies = {event.id: envelope_bytes(event_envelope(event)) for event in events}
+    endpoints = {
+        endpoint.id: endpoint
+        for endpoint in session.scalars(
+            select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({r[2] for r in rows}))
+        )
+    }
+    return [
+        Claim(
+            delivery_id=delivery_id,
+            lease_until=lease_until,
+            event_id=event_id,
+            endpoint_id=endpoint_id,
+            url=endpoints[endpoint_id].url,
+            secrets=tuple(live_secrets(endpoints[endpoint_id], now)),
+            body=bodies[event_id],
+            attempts=attempts,
+        )
+        for delivery_id, event_id, endpoint_id, attempts in rows
+    ]
 
 
 def record_outcomes(
@@ -179,13 +216,18 @@ def record_outcomes(
     each run once for the whole batch: this is the worker's busiest write)."""
     if not outcomes:
         return
-    endpoint_ids = {o.claim.endpoint_id for o in outcomes}
-    endpoints = {
-        e.id: e
-        for e in session.scalars(
-            select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))  # type: ignore[attr-defined]
-        )
-    }
+    # The endpoint matters only for what was not delivered (retry, dead, 410 Gone).
+    endpoint_ids = {o.claim.endpoint_id for o in outcomes if not o.delivered}
+    endpoints = (
+        {
+            e.id: e
+            for e in session.scalars(
+                select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_(endpoint_ids))
+            )
+        }
+        if endpoint_ids
+        else {}
+    )
     states = []
     gone: dict[str, datetime] = {}
     for outcome in outcomes:
@@ -194,8 +236,8 @@ def record_outcomes(
             _disable_endpoint(endpoint, now=outcome.finished_at)
             gone[endpoint.id] = outcome.finished_at
         states.append(_next_state(outcome, endpoint, rng=rng))
-    session.execute(
-        insert(WebhookAttempt),
+    session.connection().execute(
+        insert(WebhookAttempt.__table__),  # type: ignore[attr-defined]
         [
             {
                 "delivery_id": o.claim.delivery_id,

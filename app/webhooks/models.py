@@ -40,6 +40,8 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "endpoint_id"),
         Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # A worker's claim reads each endpoint's oldest due deliveries (app/webhooks/claims.py).
+        Index("ix_webhook_delivery_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(foreign_key="event.id", index=True, max_length=40)
