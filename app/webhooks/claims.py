@@ -160,12 +160,14 @@ def _take_turns(
     """How many each endpoint may take now: one each in turn, up to its room and `limit`."""
     room = {e: per_endpoint - busy.get(e, 0) for e in waiting}
     turns: dict[str, int] = {}
+    taken = 0
     for turn in range(1, per_endpoint + 1):
         for endpoint_id in waiting:
-            if sum(turns.values()) >= limit:
+            if taken >= limit:
                 return turns
             if room[endpoint_id] >= turn:
                 turns[endpoint_id] = turn
+                taken += 1
     return turns
 
 
