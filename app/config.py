@@ -77,7 +77,7 @@ class Settings:
     webhook_timeout_seconds: float = 15.0
     webhook_lease_seconds: float = 60.0
     webhook_poll_seconds: float = 0.25
-    webhook_concurrency: int = 32
+    webhook_concurrency: int = 64
     webhook_per_endpoint: int = 4
     # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
     field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
@@ -279,7 +279,7 @@ def _webhook_settings(env_vars: Mapping[str, str]) -> _WebhookSettings:
             "webhook_timeout_seconds": float(env_vars.get("PORTAL_WEBHOOK_TIMEOUT_SECONDS", "15")),
             "webhook_lease_seconds": float(env_vars.get("PORTAL_WEBHOOK_LEASE_SECONDS", "60")),
             "webhook_poll_seconds": float(env_vars.get("PORTAL_WEBHOOK_POLL_SECONDS", "0.25")),
-            "webhook_concurrency": int(env_vars.get("PORTAL_WEBHOOK_CONCURRENCY", "32")),
+            "webhook_concurrency": int(env_vars.get("PORTAL_WEBHOOK_CONCURRENCY", "64")),
             "webhook_per_endpoint": int(env_vars.get("PORTAL_WEBHOOK_PER_ENDPOINT", "4")),
         }
     except ValueError as exc:

@@ -113,9 +113,6 @@ def run_worker_forever(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request at INFO: a line per delivery, and a sixth of the worker's time.
-    # Each attempt is in webhook_attempt already; failures are logged by the worker itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     engine = make_engine(settings.database_url)
     worker = Worker.for_settings(engine, settings)
 

@@ -1,23 +1,21 @@
-"""One signed HTTP attempt to deliver a claim, and the per-endpoint HTTP clients.
+"""One signed HTTP attempt to deliver a claim.
 
 The request runs outside any transaction (a slow receiver must not hold database locks), with
 a total timeout, without following redirects, to the address that passed the SSRF check.
 Its own file because this is the only place the portal talks to a receiver: what is sent,
-with which headers, and what counts as an answer.
+with which headers, and what counts as an answer. (How it is sent, over kept-alive
+connections per endpoint: app/webhooks/connections.py.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
-import httpx
-
 from app.webhooks.claims import AttemptOutcome, Claim
+from app.webhooks.connections import Answer, ConnectionFailed, EndpointConnections
 from app.webhooks.retries import parse_retry_after
 from app.webhooks.signing import webhook_headers
 from app.webhooks.ssrf import Destination, UnsafeWebhookUrl, checked_destination
@@ -27,10 +25,11 @@ Clock = Callable[[], datetime]
 RESPONSE_EXCERPT_BYTES = 4096
 ERROR_MAX_CHARS = 500
 USER_AGENT = "ConsentPortal-Webhooks/1"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 async def attempt_delivery(
-    client: httpx.AsyncClient,
+    connections: EndpointConnections,
     claim: Claim,
     *,
     clock: Clock,
@@ -55,20 +54,22 @@ async def attempt_delivery(
             # Checked again (DNS may have changed since the endpoint was registered), and in
             # production sent to the very address that passed the check.
             destination = await checked_destination(claim.url, production=production)
-            async with send_to(client, destination, body=claim.body, headers=headers) as response:
-                status_code = response.status_code
-                retry_after = parse_retry_after(
-                    response.headers.get("retry-after"), now=attempted_at
-                )
-                if response.is_redirect:
-                    location = response.headers.get("location", "")
-                    error = f"redirects are not followed (to {location[:200]!r})"
-                excerpt = await _read_excerpt(response)
+            answer = await send_to(
+                connections, claim.endpoint_id, destination, body=claim.body, headers=headers
+            )
+        status_code = answer.status_code
+        retry_after = parse_retry_after(answer.headers.get("retry-after"), now=attempted_at)
+        if status_code in REDIRECTS and "location" in answer.headers:
+            error = f"redirects are not followed (to {answer.headers['location'][:200]!r})"
+        # PostgreSQL text cannot hold NUL.
+        excerpt = answer.excerpt.decode("utf-8", "replace").replace("\x00", "")
     except UnsafeWebhookUrl as exc:
         error = f"refused: {exc}"
     except TimeoutError:
         error = f"no complete answer within {timeout:g} s"
-    except Exception as exc:  # connection refused, TLS, a URL httpx cannot use, ...
+    except ConnectionFailed as exc:  # refused, reset, TLS, not HTTP, ...
+        error = str(exc)
+    except Exception as exc:  # a URL or header no HTTP message can carry, ...
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return AttemptOutcome(
         claim=claim,
@@ -82,72 +83,22 @@ async def attempt_delivery(
     )
 
 
-def send_to(
-    client: httpx.AsyncClient, destination: Destination, *, body: bytes, headers: dict[str, str]
-) -> AbstractAsyncContextManager[httpx.Response]:
+async def send_to(
+    connections: EndpointConnections,
+    endpoint_id: str,
+    destination: Destination,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+) -> Answer:
     """POST to the destination; a pinned one keeps the endpoint's own name as Host, as TLS
     server name and for the certificate check."""
-    extensions = {}
-    if destination.host_header:
-        headers = {**headers, "host": destination.host_header}
-    if destination.sni_hostname:
-        extensions["sni_hostname"] = destination.sni_hostname
-    return client.stream(
-        "POST",
+    return await connections.post(
+        endpoint_id,
         destination.url,
-        content=body,
+        body=body,
         headers=headers,
-        follow_redirects=False,
-        extensions=extensions,
+        host_header=destination.host_header,
+        server_name=destination.sni_hostname,
+        excerpt_bytes=RESPONSE_EXCERPT_BYTES,
     )
-
-
-async def _read_excerpt(response: httpx.Response) -> str:
-    """The first 4 KB of the answer, enough to debug; the rest is never downloaded."""
-    received = bytearray()
-    async for chunk in response.aiter_bytes():
-        received.extend(chunk)
-        if len(received) >= RESPONSE_EXCERPT_BYTES:
-            break
-    # PostgreSQL text cannot hold NUL.
-    return received[:RESPONSE_EXCERPT_BYTES].decode("utf-8", "replace").replace("\x00", "")
-
-
-class EndpointClients:
-    """An HTTP client (a connection pool) per endpoint. httpcore checks every pooled
-    connection on each request, so several small pools are much cheaper than one big one,
-    and one endpoint's connections never crowd out another's. They share one TLS context:
-    building one loads the CA bundle (about 0.1 s), which per endpoint held up the first
-    delivery to each of them."""
-
-    def __init__(self, *, timeout: float, max_connections: int) -> None:
-        self.timeout = timeout
-        self.max_connections = max_connections
-        self._clients: dict[str, httpx.AsyncClient] = {}
-        self._tls: ssl.SSLContext | None = None
-
-    def for_endpoint(self, endpoint_id: str) -> httpx.AsyncClient:
-        client = self._clients.get(endpoint_id)
-        if client is None:
-            if self._tls is None:
-                self._tls = httpx.create_ssl_context(trust_env=False)
-            client = self._clients[endpoint_id] = httpx.AsyncClient(
-                verify=self._tls,
-                timeout=httpx.Timeout(self.timeout),
-                follow_redirects=False,
-                # Proxies from the environment would route loopback receivers elsewhere.
-                trust_env=False,
-                limits=httpx.Limits(
-                    max_connections=self.max_connections,
-                    max_keepalive_connections=self.max_connections,
-                ),
-            )
-        return client
-
-    async def __aenter__(self) -> EndpointClients:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()

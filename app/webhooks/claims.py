@@ -157,16 +157,20 @@ def _endpoints_waiting(session: Session, due: tuple[Any, ...]) -> list[str]:
 def _take_turns(
     waiting: list[str], *, per_endpoint: int, busy: Mapping[str, int], limit: int
 ) -> dict[str, int]:
-    """How many each endpoint may take now: one each in turn, up to its room and `limit`."""
-    room = {e: per_endpoint - busy.get(e, 0) for e in waiting}
+    """How many each endpoint may take now: the next one always goes to the endpoint with
+    the fewest in flight (the one waiting longest among equals), up to `per_endpoint` each
+    and `limit` in all. So an endpoint that has been busy for a while does not keep more
+    slots than one whose backlog just arrived."""
+    level = {e: busy.get(e, 0) for e in waiting}
     turns: dict[str, int] = {}
     taken = 0
     for turn in range(1, per_endpoint + 1):
         for endpoint_id in waiting:
             if taken >= limit:
                 return turns
-            if room[endpoint_id] >= turn:
-                turns[endpoint_id] = turn
+            if level[endpoint_id] < turn:
+                level[endpoint_id] += 1
+                turns[endpoint_id] = turns.get(endpoint_id, 0) + 1
                 taken += 1
     return turns
 

@@ -32,8 +32,9 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import database_unavailable, utcnow
 from app.webhooks import LOG_NAME, outbox
-from app.webhooks.attempts import Clock, EndpointClients, attempt_delivery
+from app.webhooks.attempts import Clock, attempt_delivery
 from app.webhooks.claims import AttemptOutcome, Claim, claim_due, record_outcomes, release_leases
+from app.webhooks.connections import EndpointConnections
 
 log = logging.getLogger(LOG_NAME)
 
@@ -149,12 +150,12 @@ class DeliveryWorker:
         with Session(self.engine, expire_on_commit=False) as session:
             release_leases(session, claims)
 
-    def _clients(self) -> EndpointClients:
-        return EndpointClients(timeout=self.timeout, max_connections=self.per_endpoint)
+    def _clients(self) -> EndpointConnections:
+        return EndpointConnections(max_connections=self.per_endpoint)
 
-    async def _attempt(self, clients: EndpointClients, claim: Claim) -> AttemptOutcome:
+    async def _attempt(self, clients: EndpointConnections, claim: Claim) -> AttemptOutcome:
         return await attempt_delivery(
-            clients.for_endpoint(claim.endpoint_id),
+            clients,
             claim,
             clock=self.clock,
             timeout=self.timeout,

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.webhooks.attempts import send_to
+from app.webhooks.connections import ConnectionFailed, EndpointConnections
 from app.webhooks.ssrf import Destination, UnsafeWebhookUrl, checked_destination, pin
 
 NAME = "hooks.example"  # .example never resolves (RFC 2606)
@@ -113,14 +113,15 @@ def tls_receiver(tmp_path: Path) -> Iterator[TlsReceiver]:
 def _post(receiver: TlsReceiver, destination: Destination) -> int:
     async def run() -> int:
         verify = ssl.create_default_context(cadata=receiver.ca_pem)
-        async with httpx.AsyncClient(verify=verify, trust_env=False) as client:
-            async with send_to(
-                client,
+        async with EndpointConnections(max_connections=1, tls=verify) as connections:
+            answer = await send_to(
+                connections,
+                "endpoint",
                 destination,
                 body=b'{"ok": true}',
                 headers={"content-type": "application/json"},
-            ) as response:
-                return response.status_code
+            )
+            return answer.status_code
 
     return asyncio.run(run())
 
@@ -146,13 +147,13 @@ def test_a_pinned_delivery_reaches_the_checked_address_under_its_own_name(tls_re
 def test_the_certificate_is_still_checked_against_the_endpoints_name(tls_receiver):
     """Pinned to the same address, but for a name the certificate does not cover: refused."""
     destination = pin(f"https://other.example:{tls_receiver.port}/hooks", LOOPBACK)
-    with pytest.raises(httpx.ConnectError, match="certificate|hostname"):
+    with pytest.raises(ConnectionFailed, match="certificate|hostname"):
         _post(tls_receiver, destination)
     assert tls_receiver.seen == []
 
 
 def test_without_the_pin_the_name_is_not_even_resolvable(tls_receiver):
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(ConnectionFailed):
         _post(tls_receiver, Destination(f"https://{NAME}:{tls_receiver.port}/hooks"))
     assert tls_receiver.seen == []
 
