@@ -11,7 +11,7 @@ from tests.factories import add_purpose, enroll, hold, sign_up
 
 PROFILE: dict[str, Any] = {
     "name": "Northside Food Shelf",
-    "phone": "+1 (612) 555-0100",
+    "phone": "+1 (612) 555-0177",
     "address": "1200 Lake Street\nMinneapolis, MN 55408",
     "opening_hours": "Monday to Friday, 9 am to 5 pm",
     "languages": ["en", "es", "so", "hmn"],
@@ -122,11 +122,11 @@ def test_the_participant_home_shows_how_to_reach_the_organization(org, client):
     sign_up(client, code, "maria")
     before = client.get("/")
     assert before.status_code == 200
-    assert "555-0100" not in before.text
+    assert "555-0177" not in before.text
     org.put("/api/v1/organization", PROFILE)
     html = client.get("/").text
-    assert 'href="tel:+16125550100"' in html
-    assert "+1 (612) 555-0100" in html
+    assert 'href="tel:+16125550177"' in html
+    assert "+1 (612) 555-0177" in html
     assert "1200 Lake Street" in html and "Minneapolis, MN 55408" in html
     assert "Monday to Friday, 9 am to 5 pm" in html
     assert "Spanish" in html and "Español" in html and "Soomaali" in html and "Hmoob" in html
