@@ -11,6 +11,7 @@ from app.disclosures.api import router as disclosures_router
 from app.events.api import ledger_router
 from app.events.api import router as events_router
 from app.holdings.api import router as holdings_router
+from app.organizations.api import profile_router
 from app.organizations.api import router as plan_router
 from app.organizations.deps import current_organization
 from app.participants.api import router as participants_router
@@ -21,6 +22,7 @@ from app.webhooks.api import router as webhooks_router
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_organization)])
 for router in (
     plan_router,
+    profile_router,
     participants_router,
     holdings_router,
     disclosures_router,

@@ -191,6 +191,27 @@ def pick_text(texts: dict[str, str] | None) -> tuple[str, str | None]:
     return "", None
 
 
+def known_language(code: str) -> bool:
+    """A language code CLDR (or the portal) can name, such as "es", "so", "hmn" or "pt-BR"."""
+    if code in _OWN_NAMES or code in SUPPORTED_LOCALES:
+        return True
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
+
+
+def own_language_name(code: str) -> str:
+    """The language as it calls itself ("español"), for a reader who reads it better."""
+    if code in LOCALE_NAMES:
+        return LOCALE_NAMES[code]
+    try:
+        return _own_name(code.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
 def language_name(code: str) -> str:
     try:
         return Locale.parse(code.replace("-", "_")).get_display_name(formatting_locale()) or code

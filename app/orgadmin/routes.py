@@ -1,7 +1,8 @@
 """Every org admin page, in one router that app/main.py includes.
 
 Each feature has its own module and router under /staff/org (app/orgadmin/pages.py
-`org_admin_router`): the dashboard, the plan, API keys, webhook endpoints and the import.
+`org_admin_router`): the dashboard, the profile, the plan, API keys, webhook endpoints and
+the import.
 The order is the order the pages are listed in /openapi.json.
 """
 
@@ -14,9 +15,17 @@ from app.orgadmin import (
     dashboard_views,
     import_views,
     plan_views,
+    profile_views,
     webhook_endpoint_views,
 )
 
 router = APIRouter()
-for feature in (dashboard_views, plan_views, api_key_views, webhook_endpoint_views, import_views):
+for feature in (
+    dashboard_views,
+    profile_views,
+    plan_views,
+    api_key_views,
+    webhook_endpoint_views,
+    import_views,
+):
     router.include_router(feature.router)

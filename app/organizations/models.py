@@ -14,6 +14,11 @@ from app.db import UTCDateTime, utcnow
 BASES = ("consent", "service", "legal_obligation", "funder_contract")
 STAFF_ROLES = ("case_manager", "org_admin")
 DEFAULT_CONSENT_VALID_DAYS = 365
+# How participants reach an organization (its profile): plain text, the organization's own words.
+PROFILE_PHONE_MAX = 40
+PROFILE_ADDRESS_MAX = 500
+PROFILE_HOURS_MAX = 1000
+PROFILE_LANGUAGES_MAX = 20
 
 
 class Organization(SQLModel, table=True):
@@ -23,6 +28,18 @@ class Organization(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Grows with every change to the organization or its plan (app/participants/record_version.py).
     plan_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The profile: how participants reach it. Every page that sends a participant to "ask the
+    # organization" shows these (templates/includes/contact.html). Not participant data, so
+    # plain text. `languages` are locale codes ("es", "so", "hmn"), shown in the reader's own
+    # language. A change bumps plan_version like any change to the row, so home sections redraw.
+    phone: str | None = Field(default=None, max_length=PROFILE_PHONE_MAX)
+    address: str | None = Field(default=None, max_length=PROFILE_ADDRESS_MAX)
+    opening_hours: str | None = Field(default=None, max_length=PROFILE_HOURS_MAX)
+    languages: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=sa.text("'[]'")),
+    )
+    profile_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKey(SQLModel, table=True):

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from app.schemas import Key, LocalizedText, LocalizedTitle, ShortText
+from app.i18n import known_language
+from app.organizations.models import (
+    PROFILE_ADDRESS_MAX,
+    PROFILE_HOURS_MAX,
+    PROFILE_LANGUAGES_MAX,
+    PROFILE_PHONE_MAX,
+)
+from app.schemas import Key, LocaleCode, LocalizedText, LocalizedTitle, ShortText, text
 
 Basis = Literal["consent", "service", "legal_obligation", "funder_contract"]
 
@@ -48,3 +63,66 @@ class PurposeOut(PurposeIn):
     key: str
     version: int
     updated_at: str
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.fullmatch(value) or sum(ch.isdigit() for ch in value) < 3:
+        raise ValueError(
+            "a phone number has digits, spaces and + ( ) - . only, such as +1 612 555 0100"
+        )
+    return value
+
+
+def _languages(codes: list[str]) -> list[str]:
+    unknown = [code for code in codes if not known_language(code)]
+    if unknown:
+        raise ValueError("unknown language codes: " + ", ".join(unknown))
+    return list(dict.fromkeys(codes))  # each once, in the order given
+
+
+_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]*")
+PhoneText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=PROFILE_PHONE_MAX),
+    AfterValidator(_phone),
+    Field(description="as participants dial it, such as +1 612 555 0100"),
+]
+AddressText = text(PROFILE_ADDRESS_MAX)
+HoursText = text(PROFILE_HOURS_MAX)
+
+
+class OrganizationProfileIn(BaseModel):
+    """How participants reach the organization. A PUT replaces all of it: a field left out
+    (or null) is cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: ShortText  # type: ignore[valid-type]
+    phone: PhoneText | None = None
+    address: AddressText | None = Field(  # type: ignore[valid-type]
+        default=None, description="where to come in person; line breaks are kept"
+    )
+    opening_hours: HoursText | None = Field(  # type: ignore[valid-type]
+        default=None, description="when someone answers the phone or the door, in plain words"
+    )
+    languages: Annotated[
+        list[LocaleCode], Field(max_length=PROFILE_LANGUAGES_MAX), AfterValidator(_languages)
+    ] = Field(
+        default_factory=list,
+        description="languages staff speak with participants, as codes: en, es, so, hmn",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, data: Any) -> Any:
+        # An empty phone, address or hours clears it, as null does.
+        if isinstance(data, dict):
+            for name in ("phone", "address", "opening_hours"):
+                value = data.get(name)
+                if isinstance(value, str) and not value.strip():
+                    data = {**data, name: None}
+        return data
+
+
+class OrganizationProfileOut(OrganizationProfileIn):
+    slug: str
+    updated_at: str | None

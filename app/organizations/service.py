@@ -6,7 +6,12 @@ from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.organizations.models import STAFF_ROLES, ApiKey, NetworkAdmin, Organization, Purpose, Staff
-from app.organizations.schemas import PurposeIn, PurposeOut
+from app.organizations.schemas import (
+    OrganizationProfileIn,
+    OrganizationProfileOut,
+    PurposeIn,
+    PurposeOut,
+)
 from app.security.passwords import hash_secret
 from app.security.tokens import digest, new_api_key
 
@@ -50,6 +55,36 @@ def organization_for_api_key(session: Session, key: str) -> Organization | None:
 
 def get_organization(session: Session, slug: str) -> Organization | None:
     return session.exec(select(Organization).where(Organization.slug == slug)).first()
+
+
+def set_profile(
+    session: Session, *, organization: Organization, data: OrganizationProfileIn
+) -> Organization:
+    """Replace the organization's profile (how participants reach it), all of it. The API and
+    the org admin's page both come here. The row's change bumps `plan_version`, so every home
+    page section showing the organization is drawn again."""
+    organization.name = data.name
+    organization.phone = data.phone or None
+    organization.address = data.address or None
+    organization.opening_hours = data.opening_hours or None
+    organization.languages = list(data.languages)
+    organization.profile_updated_at = utcnow()
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def profile_out(organization: Organization) -> OrganizationProfileOut:
+    updated = organization.profile_updated_at
+    return OrganizationProfileOut(
+        slug=organization.slug,
+        name=organization.name,
+        phone=organization.phone,
+        address=organization.address,
+        opening_hours=organization.opening_hours,
+        languages=list(organization.languages or []),
+        updated_at=updated.isoformat() if updated else None,
+    )
 
 
 def create_staff(

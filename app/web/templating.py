@@ -57,6 +57,8 @@ def make_environment() -> Environment:
         pick_text=i18n.pick_text,
         localized=localized,
         language_name=i18n.language_name,
+        own_language_name=i18n.own_language_name,
+        tel_href=tel_href,
         category_name=category_name,
         basis_words=labels.basis_words,
         state_words=labels.state_words,
@@ -68,6 +70,13 @@ def make_environment() -> Environment:
         stylesheet=STYLESHEET,
     )
     return env
+
+
+def tel_href(phone: str) -> str:
+    """A phone number as a tel: link: its digits, and a leading + (the profile allows only
+    digits, spaces and + ( ) - . in it)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return "tel:" + ("+" if phone.strip().startswith("+") else "") + digits
 
 
 def _template_for(request: Request, template_name: str) -> tuple[Template, dict[str, Any]]:

@@ -25,6 +25,17 @@ CAP = 1_048_576
 # (method, path, a body that would be accepted) for every JSON body in this area.
 BODIES: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "/api/v1/purposes/housing", purpose_body()),
+    (
+        "PUT",
+        "/api/v1/organization",
+        {
+            "name": "Northside",
+            "phone": "+1 612 555 0100",
+            "address": "1200 Lake St",
+            "opening_hours": "Mon-Fri 9-5",
+            "languages": ["es", "so"],
+        },
+    ),
     ("POST", "/api/v1/participants", {"external_ref": "B-2", "preferred_language": "es"}),
     ("PUT", "/api/v1/participants/A-1/holdings/phone", holding_body()),
     (

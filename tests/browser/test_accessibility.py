@@ -107,6 +107,15 @@ def build_world(db: Session, make_org: Any, client: TestClient) -> World:
     northside: Org = make_org("northside", "Northside Food Shelf")
     make_org("eastside", "Eastside Housing")
     cedar: Org = make_org("cedar", "Cedar Housing Partners")
+    # How to reach Northside on every page that names it (the others have no profile).
+    profile = {
+        "name": "Northside Food Shelf",
+        "phone": "+1 612 555 0177",
+        "address": "1200 Lake Street\nMinneapolis, MN 55408",
+        "opening_hours": "Monday to Friday, 9 am to 5 pm",
+        "languages": ["en", "es", "so", "hmn"],
+    }
+    assert northside.put("/api/v1/organization", profile).status_code == 200
     northside_id = get_organization(db, "northside").id
     assert northside_id is not None
     create_endpoint(
@@ -520,6 +529,12 @@ def test_org_admin_pages(live_server: Any, audit: Audit, world: World, db: Sessi
     _staff_log_in(audit, base, _staff(db, "org_admin"))
     page.goto(f"{base}/staff/org")
     check("org admin: dashboard")
+    page.goto(f"{base}/staff/org/profile")
+    check("org admin: profile")
+    page.locator("#phone").fill("call us")
+    _submit(page, 'main form[action="/staff/org/profile"]')
+    expect(page).to_have_title(_error_title(audit.locale))
+    check("org admin: profile, with errors")
     page.goto(f"{base}/staff/org/plan")
     check("org admin: plan")
     page.goto(f"{base}/staff/org/plan/housing")

@@ -15,6 +15,7 @@ from tests.factories import csrf_from, purpose_body, send_form, sign_in_staff
 
 PAGES = [
     "/staff/org",
+    "/staff/org/profile",
     "/staff/org/plan",
     "/staff/org/plan/housing",
     "/staff/org/new-purpose",

@@ -15,6 +15,8 @@ from tests.factories import holding_body, participant_with_holding, purpose_body
 ROUTES = [
     ("PUT", "/api/v1/purposes/housing", purpose_body()),
     ("GET", "/api/v1/purposes", None),
+    ("GET", "/api/v1/organization", None),
+    ("PUT", "/api/v1/organization", {"name": "Northside"}),
     ("POST", "/api/v1/participants", {"external_ref": "B-2"}),
     ("POST", "/api/v1/participants/A-1/claim-codes", None),
     ("GET", "/api/v1/participants/A-1", None),
