@@ -37,8 +37,8 @@ from app.web.templating import is_htmx, render
 
 router = APIRouter(dependencies=[Depends(web_context)])
 
-# The home page's links say ?decision=give|withdraw; the form posts the same words.
-DECISIONS = {"give": "given", "withdraw": "withdrawn"}
+# The home page's links say ?decision=give|withdraw; the form posts the same words, or refuse.
+DECISIONS = {"give": "given", "withdraw": "withdrawn", "refuse": "refused"}
 
 
 def _notice_changed() -> str:
@@ -66,6 +66,16 @@ class ConsentPage:
     @property
     def anchor(self) -> str:
         return consent_anchor(self.organization, self.purpose)
+
+    @property
+    def answer_due(self) -> datetime | None:
+        """When the organization must confirm the newest change (a withdrawal), if it must."""
+        if not self.changes:
+            return None
+        for ack in self.changes[0].acknowledgements:
+            if ack.role == "holder" and ack.event.ack_due_by is not None:
+                return ack.event.ack_due_by
+        return None
 
 
 def consent_anchor(organization: Organization, purpose: Purpose) -> str:
@@ -185,7 +195,13 @@ async def consent_page(
     errors = FormErrors()
     if request.query_params.get("notice_changed"):
         errors.add("decision", _notice_changed())
-    return render(request, "consent/page.html", {"page": page, "errors": errors})
+    # After a decision without JavaScript: the confirmation, next to the decision it confirms.
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "consent/page.html",
+        {"page": page, "errors": errors, "done": done if done in DECISIONS.values() else None},
+    )
 
 
 @router.post("/consents/{enrollment_id}/{purpose_key}", response_class=HTMLResponse)
@@ -207,7 +223,7 @@ async def decide(
     errors = FormErrors()
     wanted = DECISIONS.get(decision)
     if wanted is None:
-        errors.add("decision", _("Choose to give or to withdraw consent."))
+        errors.add("decision", _("Choose to give consent, not to give it, or to withdraw it."))
     else:
         try:
             decide_consent(
@@ -244,8 +260,9 @@ async def decide(
         return render(
             request,
             "consent/page.html",
-            {"page": page, "errors": FormErrors(), "done": wanted},
+            {"page": page, "errors": FormErrors(), "done": wanted, "swap_history": True},
             block="decision",
         )
-    anchor = consent_anchor(organization, purpose)
-    return RedirectResponse(f"/?consent={wanted}#{anchor}", status_code=303)
+    return RedirectResponse(
+        f"/consents/{enrollment.id}/{purpose.key}?done={wanted}#decision", status_code=303
+    )

@@ -405,4 +405,10 @@ async def quick_exit(request: Request, ctx: WebContextDep, db: SessionDep) -> Re
     # The language choice would say someone used the portal in this browser: forget it too.
     queue_cookie(_cookies(request), LANG_COOKIE, "", secure=ctx.settings.production, max_age=0)
     queue_cookie(_cookies(request), DEVICE_COOKIE, "", secure=ctx.settings.production, max_age=0)
-    return RedirectResponse(ctx.settings.quick_exit_url, status_code=303)
+    # And the browser is asked to forget the rest this site left behind: cached pages (which
+    # Back could show again), cookies and storage.
+    return RedirectResponse(
+        ctx.settings.quick_exit_url,
+        status_code=303,
+        headers={"Clear-Site-Data": '"cache", "cookies", "storage"'},
+    )

@@ -1,5 +1,6 @@
-"""A participant on a small phone gives consent and withdraws it, two taps each from the home
-page, reads the notice first, and sees the receipt and the organization's acknowledgement."""
+"""A participant on a small phone gives consent, says no, and withdraws, two taps each from
+the home page (the decision first, the notice below), and sees the receipt and the
+organization's acknowledgement."""
 
 from __future__ import annotations
 
@@ -33,11 +34,12 @@ def test_give_and_withdraw_consent_on_a_phone(db, org, live_server, phone):
     phone.get_by_role("button", name="Log in").click()
     expect(phone).to_have_url(re.compile(r"/$"))
 
-    # Give: tap 1 on the home page, then the notice, then tap 2.
+    # Give: tap 1 on the home page, then tap 2 (the notice below it).
     _tap(phone, "Give consent")
     expect(phone.get_by_role("heading", level=1)).to_have_text(
         "Share with the county for housing help"
     )
+    expect(phone.locator("#decision-button")).to_be_in_viewport()  # no scrolling to decide
     for words in (
         "How to reach you, Household",
         "Hennepin County",
@@ -46,17 +48,23 @@ def test_give_and_withdraw_consent_on_a_phone(db, org, live_server, phone):
         "If you say no: You still get food from us.",
     ):
         expect(phone.get_by_text(words, exact=False).first).to_be_visible()
+    # Saying no first is a choice of its own; the history below updates with it.
+    _tap(phone, "Don't give consent")
+    expect(phone.get_by_role("status")).to_contain_text("You did not give consent")
+    expect(phone.locator("#history-section .state-refused")).to_have_count(1)
     _tap(phone, "Give consent")
     expect(phone.get_by_role("status")).to_contain_text("You gave consent")
+    expect(phone.locator("#history-section .state-given")).to_have_count(1)
 
     # Withdraw: the same two taps from the home page.
     phone.goto(live_server.url + "/")
     _tap(phone, "Withdraw consent")
+    expect(phone.locator("#decision-button")).to_be_in_viewport()
     _tap(phone, "Withdraw consent")
-    expect(phone.get_by_role("status")).to_contain_text("You withdrew consent")
+    expect(phone.get_by_role("status")).to_contain_text("must stop using and sharing")
 
-    # The organization was asked to stop, and has not answered yet.
-    history = phone.locator("#decision")
+    # The organization was asked to stop, and has not answered yet: the history says so too.
+    history = phone.locator("#history-section")
     expect(history.get_by_text("You withdrew consent").first).to_be_visible()
     expect(history.get_by_text(re.compile(r"Waiting, due by")).first).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll

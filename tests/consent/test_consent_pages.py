@@ -4,6 +4,7 @@ steps, the history, and who may see it."""
 from __future__ import annotations
 
 import pytest
+from babel import dates as babel_dates
 from sqlmodel import select
 
 from app.consent.models import Consent
@@ -73,7 +74,8 @@ def test_give_then_withdraw_each_one_button(db, org, client):
 
     r = decide(client, maria, "give")
     assert r.status_code == 303
-    assert r.headers["location"] == "/?consent=given#consent-northside-housing"
+    # Without JavaScript the confirmation lands beside the decision it confirms.
+    assert r.headers["location"] == consent_url(maria) + "?done=given#decision"
     [given] = _consents(db, maria)
     assert (given.state, given.method, given.notice_language) == ("given", "self", "en")
     assert given.recorded_by is None and given.expires_at is not None
@@ -89,7 +91,7 @@ def test_give_then_withdraw_each_one_button(db, org, client):
 
     r = decide(client, maria, "withdraw")
     assert r.status_code == 303
-    assert r.headers["location"] == "/?consent=withdrawn#consent-northside-housing"
+    assert r.headers["location"] == consent_url(maria) + "?done=withdrawn#decision"
     states = [c.state for c in _consents(db, maria)]
     assert states == ["given", "withdrawn"]
     withdrawn = _consents(db, maria)[-1]
@@ -101,6 +103,46 @@ def test_give_then_withdraw_each_one_button(db, org, client):
     check = org.post("/api/v1/consent-checks", {"external_ref": "A-1", "purpose": "housing"})
     assert check.json()["allowed"] is False
     assert check.json()["state"] == "withdrawn"
+
+
+def test_a_participant_can_say_no_on_their_own_phone(db, org, client):
+    maria = _setup(db, org, client)
+    page = client.get(consent_url(maria))
+    assert ">Don't give consent</button>" in page.text.replace("&#39;", "'")
+
+    r = decide(client, maria, "refuse")
+    assert r.headers["location"] == consent_url(maria) + "?done=refused#decision"
+    [refused] = _consents(db, maria)
+    assert (refused.state, refused.method, refused.given_at) == ("refused", "self", None)
+    assert "What data: How to reach you, Household" in refused.notice_text  # what was read
+    assert _events(db, maria) == []  # nothing was allowed, so nothing to stop
+    check = org.post("/api/v1/consent-checks", {"external_ref": "A-1", "purpose": "housing"})
+    assert (check.json()["allowed"], check.json()["state"]) == (False, "refused")
+
+    confirmed = client.get(r.headers["location"]).text.replace("&#39;", "'")
+    assert confirmed.count('id="history-section"') == 1
+    assert "You did not give consent. Northside Food Shelf may not use" in confirmed
+    assert "Don't give consent</button>" not in confirmed  # already said; Give is still there
+    assert ">Give consent</button>" in confirmed
+    # Saying no again changes nothing; giving later works as ever.
+    decide(client, maria, "refuse")
+    decide(client, maria, "give")
+    assert [c.state for c in _consents(db, maria)] == ["refused", "given"]
+
+
+def test_the_withdrawal_says_what_the_organization_must_do_and_by_when(db, org, client):
+    maria = _setup(db, org, client)
+    decide(client, maria, "give")
+    r = decide(client, maria, "withdraw")
+    [_, withdrawal] = _events(db, maria)
+    html = client.get(r.headers["location"]).text
+    due = withdrawal.ack_due_by
+    assert due is not None
+    message = html.split('role="status">', 1)[1].split("</p>", 1)[0]
+    assert message.startswith("You withdrew consent. Northside Food Shelf must stop using")
+    day = babel_dates.format_date(due, format="medium", locale="en")  # as the page writes it
+    assert f"confirm it to you by {day}." in message
+    assert f"Waiting, due by {day}" in html  # the history says the same date
 
 
 def test_giving_again_from_an_old_tab_records_nothing_twice(db, org, client):
@@ -275,7 +317,7 @@ def test_an_unknown_decision_records_nothing(db, org, client):
         data={"decision": "maybe", "notice_version": "1", "csrf_token": csrf_from(page.text)},
     )
     assert r.status_code == 400
-    assert "Choose to give or to withdraw consent." in r.text
+    assert "Choose to give consent, not to give it, or to withdraw it." in r.text
     assert _consents(db, maria) == []
 
 

@@ -130,6 +130,7 @@ def test_quick_exit_ends_the_session_and_leaves(client, person, db, settings):
     response = client.get("/exit")
     assert response.status_code == 303
     assert response.headers["location"] == settings.quick_exit_url
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
     assert "Max-Age=0" in _session_cookie_header(response)
     assert _only_session(db).revoked_at is not None
     assert client.get("/").status_code == 303

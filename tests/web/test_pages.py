@@ -1,5 +1,5 @@
 """What every page has: Quick exit (a plain link to /exit, so it works without JavaScript),
-Log out when signed in, a skip link, a main landmark, and forms that work without scripts."""
+Log out and Your account when signed in, a skip link, a main landmark, and forms that work without scripts."""
 
 from __future__ import annotations
 
@@ -30,10 +30,22 @@ def test_signed_in_pages_have_quick_exit_and_log_out(client, person):
         client.get("/"),
         client.get(f"/claim/{enroll(person.org, 'A-2')}"),
         client.get("/nowhere"),
+        client.get("/activity"),
+        client.get("/access"),
+        client.get("/context"),
     ]
     for response in pages:
         assert QUICK_EXIT.search(response.text), response.url
         assert LOG_OUT.search(response.text), response.url
+        # Your account is one tap away from every signed-in page, in the bar and the footer.
+        tools = response.text.split('<div class="account-tools">', 1)[1].split("</div>", 1)[0]
+        assert '<a href="/account">Your account</a>' in tools, response.url
+        footer = response.text.split('<footer class="site-footer">', 1)[1]
+        assert '<a href="/account">Your account</a>' in footer, response.url
+
+
+def test_signed_out_pages_offer_no_account_link(client):
+    assert 'href="/account"' not in client.get("/login").text
 
 
 def test_every_form_posts_or_gets_somewhere_without_javascript(client, person):
