@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401 - every table, and the outbox listeners
+from app import i18n
 from app.config import Settings
 from app.db import make_engine
 from app.jobs import JobRunner
@@ -116,6 +117,7 @@ def run_worker_forever(settings: Settings) -> None:
     # httpx logs every request at INFO: a line per delivery, and a sixth of the worker's time.
     # Each attempt is in webhook_attempt already; failures are logged by the worker itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    i18n.set_time_zone(settings.time_zone)  # the staff digests' dates
     engine = make_engine(settings.database_url)
     worker = Worker.for_settings(engine, settings)
 
