@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypedDict
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -97,6 +98,8 @@ class Settings:
     # Not in repr: the URL may carry the mail server's password.
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = ""
+    # Dates and times are shown in the network's time zone (an IANA name), labelled.
+    time_zone: str = "America/Chicago"
 
     @property
     def production(self) -> bool:
@@ -159,7 +162,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ledger_signing_key=_ledger_signing_key(env_vars.get("PORTAL_LEDGER_SIGNING_KEY", "")),
         ledger_checkpoint_minutes=_positive_int(env_vars, "PORTAL_LEDGER_CHECKPOINT_MINUTES", 60),
         **_smtp_settings(env_vars),
+        time_zone=_time_zone(env_vars.get("PORTAL_TIME_ZONE", "America/Chicago")),
     )
+
+
+def _time_zone(name: str) -> str:
+    """An IANA time zone name (America/Chicago), checked at start."""
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"PORTAL_TIME_ZONE={name!r} is not a time zone name (like America/Chicago)"
+        ) from None
+    return name.strip()
 
 
 class _SmtpSettings(TypedDict):

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
     settings = settings or get_settings()
+    i18n.set_time_zone(settings.time_zone)
     # Every language offered is served in that language, or the portal does not start.
     i18n.check_catalogues()
     engine = make_engine(settings.database_url)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401 - every table, and the outbox listeners
+from app import i18n
 from app.config import Settings
 from app.db import make_engine
 from app.jobs import JobRunner
@@ -113,6 +114,7 @@ def run_worker_forever(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    i18n.set_time_zone(settings.time_zone)  # the staff digests' dates
     engine = make_engine(settings.database_url)
     worker = Worker.for_settings(engine, settings)
 

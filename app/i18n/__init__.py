@@ -16,10 +16,11 @@ import gettext as _gettext
 import io
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.core import UnknownLocaleError, negotiate_locale
@@ -219,9 +220,36 @@ def language_name(code: str) -> str:
         return LOCALE_NAMES.get(code, code)
 
 
+# The network's time zone (PORTAL_TIME_ZONE): every date and time a person reads is in it,
+# and every time says which zone it is. One per process, set as the app starts.
+_time_zone: ZoneInfo = ZoneInfo("America/Chicago")
+
+
+def set_time_zone(name: str) -> None:
+    global _time_zone
+    _time_zone = ZoneInfo(name)
+
+
+def local(value: datetime) -> datetime:
+    """A stored time (UTC; a naive one is UTC too) in the network's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_time_zone)
+
+
+@lru_cache(maxsize=64)
+def _zone_name(zone: ZoneInfo, locale: str) -> str:
+    """The zone's name in a language ("Central Time", "hora central")."""
+    return dates.get_timezone_name(zone, width="long", zone_variant="generic", locale=locale)
+
+
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        # The day it is where the network is, not in UTC (and a date, because equal
+        # datetimes in two zones are one key to the cache below).
+        value = local(value).date()
     return _format_date(value, format, formatting_locale())
 
 
@@ -232,9 +260,19 @@ def _format_date(value: date | datetime, format: str, locale: str) -> str:
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    """A date and time in the network's time zone, with the zone's name."""
     if value is None:
         return ""
-    return dates.format_datetime(value, format=format, locale=formatting_locale())
+    locale = formatting_locale()
+    text = dates.format_datetime(local(value), format=format, locale=locale)
+    return f"{text} ({_zone_name(_time_zone, locale)})"
+
+
+def format_time(value: datetime) -> str:
+    """A time of day in the network's time zone, with the zone's name."""
+    locale = formatting_locale()
+    text = dates.format_time(local(value), format="short", locale=locale)
+    return f"{text} ({_zone_name(_time_zone, locale)})"
 
 
 def format_number(value: int | float) -> str:

@@ -42,20 +42,6 @@
     reset();
   }
 
-  // --- Times the server could only give in UTC, shown in the phone's own time zone -----------
-  function localTimes(root) {
-    var lang = document.documentElement.lang || undefined;
-    var nodes = root.querySelectorAll("time[data-local-time]");
-    for (var i = 0; i < nodes.length; i++) {
-      var when = new Date(nodes[i].getAttribute("datetime"));
-      if (isNaN(when.getTime())) { continue; }
-      try {
-        nodes[i].textContent = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" }).format(when);
-      } catch (e) { /* keep the server's UTC text */ }
-    }
-  }
-  localTimes(document);
-
   // --- Focus ----------------------------------------------------------------------------------
   // An error summary is announced first (autofocus does it too; this covers older browsers).
   var summary = document.getElementById("error-summary");
@@ -67,7 +53,6 @@
     var id = swapped && swapped.id;
     var fresh = id ? document.getElementById(id) : null;
     if (fresh) {
-      localTimes(fresh);
       if (fresh.hasAttribute("tabindex")) { fresh.focus(); }
     }
   });

@@ -7,7 +7,6 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from babel import dates
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
@@ -133,12 +132,10 @@ def is_htmx(request: Request) -> bool:
 
 
 def time_tag(value: datetime) -> Markup:
-    """A time of day the server can only state in UTC; portal.js rewrites it into the
-    phone's own time zone (`data-local-time`)."""
+    """A time of day in the network's time zone, labelled with the zone, machine-readable."""
     utc = value.astimezone(UTC)
-    text = dates.format_time(utc, format="short", tzinfo=UTC, locale=i18n.formatting_locale())
-    return Markup('<time datetime="{}" data-local-time>{} UTC</time>').format(
-        utc.isoformat(timespec="seconds"), text
+    return Markup('<time datetime="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"), i18n.format_time(utc)
     )
 
 

@@ -4,7 +4,6 @@ steps, the history, and who may see it."""
 from __future__ import annotations
 
 import pytest
-from babel import dates as babel_dates
 from sqlmodel import select
 
 from app.consent.models import Consent
@@ -12,6 +11,7 @@ from app.consent.notice import build_notice
 from app.consent.service import ConsentConflict, NoticeChanged
 from app.consent.service import decide as decide_consent
 from app.events.models import Event
+from app.i18n import format_date
 from app.organizations.service import create_staff, find_purpose, get_organization
 from app.participants.models import Enrollment
 from tests.factories import consent_url, csrf_from, decide, enroll_and_claim, log_in, purpose_body
@@ -140,7 +140,7 @@ def test_the_withdrawal_says_what_the_organization_must_do_and_by_when(db, org, 
     assert due is not None
     message = html.split('role="status">', 1)[1].split("</p>", 1)[0]
     assert message.startswith("You withdrew consent. Northside Food Shelf must stop using")
-    day = babel_dates.format_date(due, format="medium", locale="en")  # as the page writes it
+    day = format_date(due)  # as the page writes it: in English, in the network's time zone
     assert f"confirm it to you by {day}." in message
     assert f"Waiting, due by {day}" in html  # the history says the same date
 

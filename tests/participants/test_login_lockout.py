@@ -68,9 +68,11 @@ def test_five_wrong_pins_lock_the_username_for_15_minutes(client, person, db):
     assert row is not None and row.failures == 5
     assert row.locked_until is not None
     assert timedelta(minutes=14) < row.locked_until - utcnow() <= timedelta(minutes=15)
-    # The page says until when: the time (in UTC, made local by portal.js) and how long.
+    # The page says until when (in the network's time zone, labelled) and how long.
     until = row.locked_until.strftime("%Y-%m-%dT%H:%M")
-    assert re.search(rf'<time datetime="{until}:\d\d\+00:00" data-local-time>', locked.text)
+    assert re.search(
+        rf'<time datetime="{until}:\d\d\+00:00">[^<]+ \(Central Time\)</time>', locked.text
+    )
     assert "in 15 minutes" in locked.text
 
     # Even the right PIN is refused while locked, and no session is started.
