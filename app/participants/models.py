@@ -71,7 +71,8 @@ class AccountRecovery(SQLModel, table=True):
     __tablename__ = "account_recovery"
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(foreign_key="participant.id", index=True, max_length=40)
-    # pin_reset | opened_by_code | opened_by_recovery_code | recovery_code_made
+    # pin_reset | opened_by_code | opened_by_recovery_code | recovery_code_made |
+    # pin_changed | username_changed (signed in, with the current PIN)
     kind: str = Field(max_length=30)
     # The organization whose code was used (none for the recovery code).
     organization_id: int | None = Field(default=None, foreign_key="organization.id")

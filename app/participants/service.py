@@ -141,7 +141,9 @@ def find_claim(session: Session, code: str, now: datetime | None = None) -> Clai
     return Claim(claim_code, enrollment, organization, owner)
 
 
-def validate_username(session: Session, username: str) -> str:
+def username_format(username: str) -> str:
+    """The username as stored (trimmed, lower case), if it has the allowed length and
+    characters; the database is not asked whether it is free (validate_username)."""
     username = username.strip().lower()
     if not username:
         raise FormError("username", _("Choose a username."))
@@ -153,8 +155,20 @@ def validate_username(session: Session, username: str) -> str:
                 "starting with a letter or number."
             ),
         )
+    return username
+
+
+class UsernameTaken(FormError):
+    """Someone has the username already (never said who)."""
+
+    def __init__(self) -> None:
+        super().__init__("username", _("That username is taken. Choose another."))
+
+
+def validate_username(session: Session, username: str) -> str:
+    username = username_format(username)
     if session.exec(select(Participant).where(Participant.username == username)).first():
-        raise FormError("username", _("That username is taken. Choose another."))
+        raise UsernameTaken()
     return username
 
 
@@ -250,6 +264,36 @@ def reset_pin_by_claim(
     end_all_sessions(session, participant_id=owner.id)
     throttle.clear(session, LOGIN_SCOPE, owner.username)
     return owner
+
+
+# --- changing the PIN or the username, signed in ---------------------------------------------
+
+
+def change_pin(session: Session, *, participant: Participant, pin: str) -> None:
+    """A signed-in participant's new PIN (checked by validate_new_pin, the current PIN
+    confirmed by the caller): the old PIN stops working, and so does every session of the
+    account, this one included (the caller starts a fresh one for this browser). Written
+    down for the access page, so a change they did not make does not go unnoticed."""
+    # Hashed before the first write: on SQLite a write holds the lock for the whole hash.
+    pin_hash = hash_secret(pin)
+    participant.pin_hash = pin_hash
+    participant.pin_changed_at = utcnow()
+    session.add(participant)
+    recovery.log(session, participant.id, "pin_changed")
+    end_all_sessions(session, participant_id=participant.id)
+
+
+def change_username(session: Session, *, participant: Participant, username: str) -> str:
+    """The account's new username, with the rules of claiming (the current PIN confirmed by
+    the caller). Raises FormError (UsernameTaken for one in use). Shown on the access page."""
+    wanted = username_format(username)
+    if wanted == participant.username:
+        raise FormError("username", _("That is your username already. Choose a new one."))
+    wanted = validate_username(session, wanted)
+    participant.username = wanted
+    session.add(participant)
+    recovery.log(session, participant.id, "username_changed")
+    return wanted
 
 
 # --- logging in --------------------------------------------------------------------------------

@@ -622,6 +622,8 @@ def _participant_pages(base: str, world: World) -> list[tuple[str, str]]:
         ("who looked at your record", f"{base}/access"),
         ("account", f"{base}/account"),
         ("recovery code", f"{base}/account/recovery"),
+        ("change PIN", f"{base}/account/pin"),
+        ("change username", f"{base}/account/username"),
         ("printable record", f"{base}/download/print"),
         ("own words", f"{base}/context"),
         ("own words: add", f"{base}/context/new"),
