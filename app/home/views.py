@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from app.db import SessionDep, utcnow
+from app.home.attention import what_needs_you
 from app.home.cache import SectionCache, section_key
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
@@ -50,7 +51,11 @@ async def home(
                 key = section_key(view.enrollment, view.organization, ctx.locale)
                 cache.put(key, section, view.changes_with_time_at(now))
     sections = [HomeSection(o, e, html[e.id]) for e, o in pairs]
-    context = {"sections": sections, "reset": recovery.reset_notice_due(db, participant.id)}
+    context = {
+        "sections": sections,
+        "attention": what_needs_you(db, pairs, now),
+        "reset": recovery.reset_notice_due(db, participant.id),
+    }
     return render(request, "participants/home.html", context)
 
 
