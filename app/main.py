@@ -22,6 +22,7 @@ from app.account.views import router as account_router
 from app.admin.concerns import router as admin_concerns_router
 from app.admin.views import router as admin_router
 from app.api import api_router
+from app.concerns.my_requests_views import router as my_requests_router
 from app.concerns.views import router as concerns_router
 from app.config import Settings, get_settings
 from app.consent.views import router as consent_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(account_router)
     app.include_router(admin_router)
     app.include_router(concerns_router)
+    app.include_router(my_requests_router)
     app.include_router(admin_concerns_router)
     app.include_router(staff_router)
     app.include_router(orgadmin_router)

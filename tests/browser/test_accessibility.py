@@ -352,6 +352,9 @@ def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None
     check("consent: withdraw")
     page.goto(f"{base}/consents/receipts/{world.consent}")
     check("consent receipt")
+    page.goto(f"{base}/requests")
+    expect(page.locator("#group-overdue")).to_be_visible()
+    check("my requests")
     page.goto(f"{base}/activity")
     check("consent activity")
 
@@ -620,6 +623,7 @@ def _participant_pages(base: str, world: World) -> list[tuple[str, str]]:
         ("why this is kept", f"{holdings}/{world.holdings['case']}/deletion"),
         ("claim: add an organization", f"{base}/claim/{world.cedar_code}"),
         ("who looked at your record", f"{base}/access"),
+        ("my requests", f"{base}/requests"),
         ("account", f"{base}/account"),
         ("recovery code", f"{base}/account/recovery"),
         ("change PIN", f"{base}/account/pin"),
