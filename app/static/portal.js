@@ -53,7 +53,10 @@
     var id = swapped && swapped.id;
     var fresh = id ? document.getElementById(id) : null;
     if (fresh) {
-      if (fresh.hasAttribute("tabindex")) { fresh.focus(); }
+      // Announced by focus; scrolled only if it is out of sight (the page keeps its place).
+      var box = fresh.getBoundingClientRect();
+      var inView = box.top >= 0 && box.top < window.innerHeight;
+      if (fresh.hasAttribute("tabindex")) { fresh.focus({ preventScroll: inView }); }
     }
   });
 })();

@@ -118,7 +118,7 @@ def test_staff_answer_requests_in_the_browser(
         expect(staff.get_by_role("status")).to_have_text(ANSWERED)
         me.reload()
         expect(
-            me.locator("#decision").get_by_text(
+            me.locator("#history-section").get_by_text(
                 re.compile("answered by Ana Ruiz of Northside Food Shelf")
             )
         ).to_be_visible()

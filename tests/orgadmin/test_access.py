@@ -69,26 +69,30 @@ def test_a_case_manager_gets_404_and_cannot_change_the_plan(db, org, client):
     assert len(org.get("/api/v1/webhook-endpoints").json()["endpoints"]) == 0
 
 
-def _org_admin_routes(client):
+def _org_admin_routes(app):
     """Every /staff/org page and form, read from the app's own routes (not a hand-kept
-    list), with its path filled in."""
+    list), with its path filled in. (Pages are left out of /openapi.json, and FastAPI keeps
+    an included router's routes behind it: each gives its routes' effective paths.)"""
     filled = {"{purpose_key}": "housing", "{key_id}": "1", "{endpoint_id}": "x"}
-    for path, operations in client.get("/openapi.json").json()["paths"].items():
-        if path == "/staff/org" or path.startswith("/staff/org/"):
-            for placeholder, value in filled.items():
-                path = path.replace(placeholder, value)
-            assert "{" not in path, path
-            for method in operations:
-                yield method, path
+    for top in app.router.routes:
+        contexts = getattr(top, "effective_route_contexts", None)
+        for route in contexts() if contexts else [top]:
+            path = getattr(route, "path", "")
+            if path == "/staff/org" or path.startswith("/staff/org/"):
+                for placeholder, value in filled.items():
+                    path = path.replace(placeholder, value)
+                assert "{" not in path, path
+                for method in sorted(set(route.methods) - {"HEAD"}):
+                    yield method.lower(), path
 
 
-def test_every_org_admin_route_is_404_to_a_case_manager(db, org, client):
+def test_every_org_admin_route_is_404_to_a_case_manager(db, org, client, app):
     """Each page takes the admin desk dependency: one forgotten would show a case manager
     the page, or change the organization's data."""
     assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
     sign_in_staff(db, client, org, role="case_manager")
     token = csrf_from(client.get("/staff").text)
-    routes = list(_org_admin_routes(client))
+    routes = list(_org_admin_routes(app))
     assert len(routes) >= 20, routes
     for method, path in routes:
         if method == "get":
