@@ -74,7 +74,7 @@ def what_needs_you(
     for c in corrections:
         organization = by_enrollment[c.enrollment_id]
         if c.status == "denied" and c.resolved_at and c.resolved_at > now - RECENT:
-            href = f"/corrections/{c.id}/statement"
+            href = f"#holding-{c.holding_id}"  # the reason, and Add a statement if none yet
             items.append(
                 Attention(
                     "refused", organization, href, c.resolved_at, c.label, c.resolution_reason or ""

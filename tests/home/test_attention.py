@@ -58,7 +58,7 @@ def test_answers_and_late_answers_to_corrections(world, db):
     section = _attention(world.maria.get("/").text)
     assert "Northside Food Shelf refused your correction of" in section
     assert "We called the old number." in section
-    assert f'href="/corrections/{first.id}/statement"' in section
+    assert f'href="#holding-{world.phone}"' in section  # where the reason and Add a statement are
     assert "Northside Food Shelf is late to answer your correction of Household size" in section
 
 
