@@ -1,7 +1,9 @@
 """The participant's home page (/) and showing a sensitive value on it.
 
 The page gathers every organization's section (app/home/read_model.py) and reuses the
-sections kept rendered since the last visit (app/home/cache.py).
+sections kept rendered since the last visit (app/home/cache.py). Above them, what needs the
+participant (app/home/attention.py) and what is new since their last visit
+(app/home/new_since.py), worked out at every visit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from markupsafe import Markup
 from app.db import SessionDep, utcnow
 from app.home.attention import what_needs_you
 from app.home.cache import SectionCache, section_key
+from app.home.new_since import what_is_new
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
 from app.participants.deps import CurrentParticipant
@@ -54,6 +57,7 @@ async def home(
     context = {
         "sections": sections,
         "attention": what_needs_you(db, pairs, now),
+        "new_since": what_is_new(db, pairs, ctx.web_session),
         "reset": recovery.reset_notice_due(db, participant.id),
     }
     return render(request, "participants/home.html", context)
