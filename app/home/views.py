@@ -1,7 +1,9 @@
 """The participant's home page (/) and showing a sensitive value on it.
 
 The page reads every organization's rows in a handful of queries (app/home/read_model.py)
-and renders them fresh at every visit: bench/home_page.py measures it against a floor.
+and renders them fresh at every visit: bench/home_page.py measures it against a floor. Above
+them, what needs the participant (app/home/attention.py) and what is new since their last
+visit (app/home/new_since.py), both worked out from the same rows.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import SessionDep, utcnow
 from app.home.attention import what_needs_you
+from app.home.new_since import what_is_new
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
 from app.participants.deps import CurrentParticipant
@@ -45,6 +48,7 @@ async def home(
     context = {
         "sections": sections,
         "attention": what_needs_you(page, utcnow()),
+        "new_since": what_is_new(db, page, ctx.web_session),
         "reset": recovery.reset_notice_due(db, participant.id),
     }
     return render(request, "participants/home.html", context)
