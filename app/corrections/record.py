@@ -125,9 +125,15 @@ def holding_records(session: Session, *, enrollment_ids: list[str]) -> dict[str,
     ).all()
     for c in corrections:
         records.setdefault(c.holding_id, HoldingRecord()).corrections.append(c)
-    for s in session.exec(
-        select(Statement).where(Statement.enrollment_id.in_(enrollment_ids))  # type: ignore[attr-defined]
-    ):
+    # A statement answers a refused correction: with no correction there is none to read.
+    statements = (
+        session.exec(
+            select(Statement).where(Statement.enrollment_id.in_(enrollment_ids))  # type: ignore[attr-defined]
+        ).all()
+        if corrections
+        else []
+    )
+    for s in statements:
         records.setdefault(s.holding_id, HoldingRecord()).statements[s.correction_id] = s
     deletions = session.exec(
         select(DeletionRequest)

@@ -112,6 +112,7 @@ def reset_notice_due(session: Session, participant_id: str) -> ResetNotice | Non
             col(AccountRecovery.kind).in_(["pin_reset", "opened_by_recovery_code"]),
         )
         .order_by(col(AccountRecovery.at).desc(), col(AccountRecovery.id).desc())
+        .limit(1)
     ).first()
     if row is None or row[0].kind != "pin_reset":
         return None
