@@ -101,3 +101,26 @@ def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
                         )
                     )
     return items + undecided + ending
+
+
+def by_organization(items: list[Attention]) -> list[tuple[Organization, list[Attention]]]:
+    """The items under each organization's name, said once (on a phone, a name repeated in
+    every line pushes the last items off the first screen); organizations in the order of
+    their first item, so the most pressing comes first."""
+    groups: dict[int | None, tuple[Organization, list[Attention]]] = {}
+    for item in items:
+        groups.setdefault(item.organization.id, (item.organization, []))[1].append(item)
+    return [
+        (organization, _one_of_each_kind_first(group)) for organization, group in groups.values()
+    ]
+
+
+def _one_of_each_kind_first(items: list[Attention]) -> list[Attention]:
+    """Two refusals and a late answer: the first of each kind, then the second refusal, so
+    that every kind of news is on the first screen before any kind is said twice."""
+    seen: set[str] = set()
+    first, rest = [], []
+    for item in items:
+        (rest if item.kind in seen else first).append(item)
+        seen.add(item.kind)
+    return first + rest

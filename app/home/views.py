@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import SessionDep, utcnow
-from app.home.attention import what_needs_you
+from app.home.attention import by_organization, what_needs_you
 from app.home.new_since import what_is_new
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
@@ -47,7 +47,7 @@ async def home(
     ]
     context = {
         "sections": sections,
-        "attention": what_needs_you(page, utcnow()),
+        "attention": by_organization(what_needs_you(page, utcnow())),
         "new_since": what_is_new(db, page, ctx.web_session),
         "reset": recovery.reset_notice_due(db, participant.id),
     }

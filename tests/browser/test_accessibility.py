@@ -324,6 +324,10 @@ def test_signed_out_pages(live_server: Any, audit: Audit, world: World, db: Sess
 def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None:
     base, page, check = live_server.url, audit.page, audit.check
     _log_in(page, base, audit.locale)
+    # The first screen of a phone names what needs the participant, each item whole in view.
+    for kind in ("unconsented", "refused", "late", "undecided"):
+        box = page.locator(f".attention li.attention-{kind}").first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= PHONE["height"], (kind, box)
     for state in (".hidden-value", ".holding.deleted", ".disclosure.flagged", ".statement"):
         expect(page.locator(state).first).to_be_visible()
     expect(page.locator(".holding-record .notice.warning")).to_have_count(3)  # 2 denied, 1 late
