@@ -390,6 +390,8 @@ _COMPARED = (
     "value",
     "purpose_id",
     "source",
+    "label_texts",
+    "source_texts",
     "collected_at",
     "retain_until",
     "sensitive",

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.db import SessionDep
 from app.disclosures.service import DisclosureError, check_disclosure, record_disclosure
 from app.holdings.models import Holding
+from app.holdings.schemas import default_text
 from app.holdings.service import UnknownPurpose, delete_holding, holdings_of, upsert_holding
 from app.i18n import gettext as _
 from app.organizations.models import Purpose, Staff
@@ -129,7 +130,7 @@ def _save_holding(
     data, errors = holding_from_form(fields, purposes)
     if data is None:
         return False, errors
-    key = field_key or new_field_key(db, enrollment, data.label)
+    key = field_key or new_field_key(db, enrollment, default_text(data.label))
     try:
         upsert_holding(db, enrollment=enrollment, field_key=key, data=data)
     except UnknownPurpose:  # the plan changed since the check
