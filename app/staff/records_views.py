@@ -24,8 +24,10 @@ from app.organizations.models import Purpose, Staff
 from app.participants.models import Enrollment
 from app.staff.deps import CurrentStaff, staff_organization
 from app.staff.records import (
+    OTHER_LANGUAGES,
     disclosure_from_form,
     flag_reason_words,
+    form_texts,
     holding_from_form,
     new_field_key,
     plan_categories,
@@ -100,6 +102,7 @@ def _holding_form(
             "holding": holding,
             "purposes": purposes,
             "categories": plan_categories(purposes),
+            "other_languages": OTHER_LANGUAGES,
             "values": values,
             "errors": errors or {},
         },
@@ -110,11 +113,11 @@ def _holding_form(
 def _values_of(db: Session, holding: Holding) -> dict[str, str]:
     purpose = db.get(Purpose, holding.purpose_id)
     return {
-        "label": holding.label,
+        **form_texts("label", holding.label, holding.label_texts),
+        **form_texts("source", holding.source, holding.source_texts),
         "category": holding.category,
         "value": holding.value or "",
         "purpose": purpose.key if purpose else "",
-        "source": holding.source or "",
         "sensitive": "1" if holding.sensitive else "",
     }
 

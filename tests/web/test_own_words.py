@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app import i18n
-from tests.factories import add_purpose, hold, holding_id
+from tests.factories import add_purpose, hold, holding_id, sign_in_staff
 
 LABEL = {"en": "Phone number", "es": "Número de teléfono"}
 
@@ -99,3 +99,11 @@ def test_the_language_picker_names_each_language_in_itself(client):
     for code, name in {"en": "English", "es": "Español", "so": "Soomaali", "hmn": "Hmoob"}.items():
         assert f'lang="{code}" hreflang="{code}">{name}</a>' in picker
     assert "inglés" not in picker
+
+
+def test_the_profile_languages_are_named_in_themselves_first(db, org, client):
+    sign_in_staff(db, client, org)
+    page = client.get("/staff/org/profile?lang=es").text
+    assert '<span lang="so">Soomaali</span> (somalí)' in page
+    assert '<span lang="es">Español</span></label>' in page  # no "(español)" after it
+    assert '<span lang="en">English</span> (inglés)' in page
