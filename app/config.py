@@ -82,9 +82,6 @@ class Settings:
     webhook_per_endpoint: int = 4
     # Field encryption at rest: the first key encrypts, every key decrypts (rotation).
     field_keys: tuple[FieldKey, ...] = field(default=(), repr=False)
-    # Home page sections kept rendered in each process (app/home/cache.py); 0 keeps
-    # none. About 55 KB per organization holding 40 items: 32 MB keeps ~600 sections.
-    home_sections_mb: int = 32
     # A session ends this long after it started, however busy (idle timeout aside).
     session_max_hours: int = 12
     # Argon2 hashes running at once in a process (app/security/passwords.py): more than the
@@ -110,13 +107,6 @@ def _positive_int(env_vars: Mapping[str, str], name: str, default: int) -> int:
     raw = env_vars.get(name, str(default))
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of 1 or more, not {raw!r}")
-    return int(raw)
-
-
-def _non_negative_int(env_vars: Mapping[str, str], name: str, default: int) -> int:
-    raw = env_vars.get(name, str(default))
-    if not raw.strip().isdigit():
-        raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}")
     return int(raw)
 
 
@@ -154,7 +144,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         argon2_time_cost=int(env_vars.get("PORTAL_ARGON2_TIME_COST", "3")),
         **_webhook_settings(env_vars),
         field_keys=_field_keys(env_vars.get("PORTAL_FIELD_KEYS", ""), env=env, secret=secret),
-        home_sections_mb=_non_negative_int(env_vars, "PORTAL_HOME_SECTIONS_MB", 32),
         session_max_hours=_positive_int(env_vars, "PORTAL_SESSION_MAX_HOURS", 12),
         hash_concurrency=_positive_int(
             env_vars, "PORTAL_HASH_CONCURRENCY", default_hash_concurrency()

@@ -32,8 +32,8 @@ from app.corrections.statement_views import router as statement_router
 from app.corrections.views import TEMPLATE_GLOBALS as correction_template_globals
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
-from app.home.cache import SectionCache
 from app.home.views import router as home_router
+from app.home.words import TEMPLATE_GLOBALS as home_template_globals
 from app.orgadmin import imports
 from app.orgadmin.routes import router as orgadmin_router
 from app.participants.deps import RecordsSealed
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.state.engine = engine
     app.state.templates = make_environment()
     app.state.templates.globals.update(correction_template_globals)
-    app.state.home_sections = SectionCache(max_bytes=settings.home_sections_mb * 1024 * 1024)
+    app.state.templates.globals.update(home_template_globals)
 
     # Innermost: whatever error the routes and handlers let through becomes a page here, so it
     # passes through the middleware below like any page (security headers, no-store).

@@ -119,11 +119,3 @@ def test_idle_timeout_and_quick_exit_come_from_the_environment():
     )
     assert settings.session_idle_minutes == 5
     assert settings.quick_exit_url == "https://example.org/"
-
-
-def test_home_sections_memory_comes_from_the_environment():
-    assert load_settings({}).home_sections_mb == 32
-    assert load_settings({"PORTAL_HOME_SECTIONS_MB": "0"}).home_sections_mb == 0
-    for bad in ("-1", "lots", ""):
-        with pytest.raises(ConfigError, match="PORTAL_HOME_SECTIONS_MB"):
-            load_settings({"PORTAL_HOME_SECTIONS_MB": bad})

@@ -10,8 +10,7 @@ a position commits before the next one can take one, so a reader that has seen p
 has seen everything up to n, for good.
 
 The counter rows are the last locks a transaction takes (just before COMMIT, in organization
-order, right after the record versions of app/participants/record_version.py), so taking them
-can't deadlock with the locks its own writes took earlier.
+order), so taking them can't deadlock with the locks its own writes took earlier.
 """
 
 from __future__ import annotations

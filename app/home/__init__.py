@@ -1,1 +1,2 @@
-"""The participant's home page: what it shows, which sections are kept rendered, its routes."""
+"""The participant's home page: what it shows (read_model.py), what needs the participant first
+(attention.py), and its routes (views.py)."""

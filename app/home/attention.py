@@ -3,23 +3,18 @@ place further down or to its own page.
 
 In order: data shared without their consent; answers to their corrections (refused ones with
 the reason, in the last 30 days); organizations late to answer a correction; consent
-requests not decided yet; consents that end within 30 days. A few small queries over the
-participant's enrollments, run at every visit (the sections below may be kept rendered, this
-never is: it depends on the clock and on every organization at once).
+requests not decided yet; consents that end within 30 days. Worked out from the rows the
+home page has already read (app/home/read_model.py), so it costs no query of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
-
-from app.consent.service import effective_state, latest_consents
-from app.corrections.models import Correction
-from app.disclosures.models import Disclosure
+from app.home.read_model import HomePage
 from app.organizations.models import Organization, Purpose
-from app.participants.models import Enrollment
 
 RECENT = timedelta(days=30)  # how long an answer stays news, and how soon an end is near
 
@@ -37,52 +32,47 @@ class Attention:
     purpose: Purpose | None = None  # for a consent (its title is picked in the page's language)
 
 
-def what_needs_you(
-    session: Session, pairs: list[tuple[Enrollment, Organization]], now: datetime
-) -> list[Attention]:
-    if not pairs:
-        return []
-    by_enrollment = {e.id: o for e, o in pairs}
-    ids = list(by_enrollment)
+def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
     items: list[Attention] = []
+    for org in page.organizations:
+        for d in org.disclosures:  # newest first
+            if d.consent_covered is False:
+                disclosure = d.disclosure
+                items.append(
+                    Attention(
+                        "unconsented",
+                        org.organization,
+                        f"#disclosure-{disclosure.id}",
+                        at=disclosure.disclosed_at,
+                        subject=disclosure.recipient_name,
+                    )
+                )
 
-    for disclosure, _purpose in session.exec(
-        select(Disclosure, Purpose)
-        .join(Purpose, col(Purpose.id) == col(Disclosure.purpose_id))
-        .where(
-            col(Disclosure.enrollment_id).in_(ids),
-            col(Purpose.basis) == "consent",
-            col(Disclosure.consent_state) != "given",
-        )
-        .order_by(col(Disclosure.disclosed_at).desc())
-    ):
-        items.append(
-            Attention(
-                "unconsented",
-                by_enrollment[disclosure.enrollment_id],
-                f"#disclosure-{disclosure.id}",
-                at=disclosure.disclosed_at,
-                subject=disclosure.recipient_name,
-            )
-        )
-
-    corrections = session.exec(
-        select(Correction)
-        .where(col(Correction.enrollment_id).in_(ids))
-        .order_by(col(Correction.created_at).desc())
-    ).all()
-    for c in corrections:
-        organization = by_enrollment[c.enrollment_id]
-        if c.status == "denied" and c.resolved_at and c.resolved_at > now - RECENT:
+    # Every correction of every organization, newest first: refusals, then the rest.
+    corrections: list[tuple[Any, Organization]] = sorted(
+        (
+            (c, org.organization)
+            for org in page.organizations
+            for items_of_category in org.categories.values()
+            for item in items_of_category
+            if item.record is not None
+            for c in item.record.corrections
+        ),
+        key=lambda pair: pair[0].created_at,
+        reverse=True,
+    )
+    recent = now - RECENT
+    answered = [(c, o) for c, o in corrections if c.resolved_at and c.resolved_at > recent]
+    for c, organization in answered:
+        if c.status == "denied":
             href = f"#holding-{c.holding_id}"  # the reason, and Add a statement if none yet
             items.append(
                 Attention(
                     "refused", organization, href, c.resolved_at, c.label, c.resolution_reason or ""
                 )
             )
-    for c in corrections:
-        organization = by_enrollment[c.enrollment_id]
-        if c.status == "accepted" and c.resolved_at and c.resolved_at > now - RECENT:
+    for c, organization in corrections:
+        if c.status == "accepted" and c.resolved_at and c.resolved_at > recent:
             items.append(
                 Attention(
                     "accepted", organization, f"#holding-{c.holding_id}", c.resolved_at, c.label
@@ -93,32 +83,21 @@ def what_needs_you(
                 Attention("late", organization, f"#holding-{c.holding_id}", c.due_by, c.label)
             )
 
-    purposes = session.exec(
-        select(Purpose)
-        .where(
-            col(Purpose.organization_id).in_({o.id for o in by_enrollment.values()}),
-            col(Purpose.basis) == "consent",
-        )
-        .order_by(col(Purpose.key))
-    ).all()
-    consents = latest_consents(session, ids)
     undecided, ending = [], []
-    for enrollment, organization in pairs:
-        for purpose in purposes:
-            if purpose.organization_id != organization.id:
-                continue
-            consent = consents.get((enrollment.id, purpose.id or 0))
-            state = effective_state(consent, now)
-            href = f"/consents/{enrollment.id}/{purpose.key}"
-            if state == "requested":
-                undecided.append(Attention("undecided", organization, href, purpose=purpose))
-            elif (
-                state == "given"
-                and consent is not None
-                and consent.expires_at is not None
-                and consent.expires_at < now + RECENT
-            ):
-                ending.append(
-                    Attention("ending", organization, href, consent.expires_at, purpose=purpose)
-                )
+    for org in page.organizations:
+        for c in org.consents:  # by purpose key
+            href = f"/consents/{org.enrollment.id}/{c.purpose.key}"
+            if c.state == "requested":
+                undecided.append(Attention("undecided", org.organization, href, purpose=c.purpose))
+            elif c.state == "given" and c.consent is not None and c.consent.expires_at is not None:
+                if c.consent.expires_at < now + RECENT:
+                    ending.append(
+                        Attention(
+                            "ending",
+                            org.organization,
+                            href,
+                            c.consent.expires_at,
+                            purpose=c.purpose,
+                        )
+                    )
     return items + undecided + ending

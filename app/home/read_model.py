@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup
@@ -21,6 +22,7 @@ from app.consent.models import Consent
 from app.consent.service import effective_state, latest_consents
 from app.corrections.record import HoldingRecord, holding_records
 from app.corrections.record import own_holding as find_own_holding
+from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.holdings.models import Holding, display_order
 from app.holdings.sensitivity import is_hidden_at_first
@@ -36,13 +38,23 @@ class HoldingView:
     # Corrections, statements and deletion requests of this holding (None when there are none).
     record: HoldingRecord | None = None
 
-    @property
+    @cached_property
     def deleted(self) -> bool:
         return self.holding.deleted_at is not None
 
-    @property
+    @cached_property
     def hidden_at_first(self) -> bool:
         return is_hidden_at_first(self.holding, self.purpose)
+
+    def asks_for_attention(self, since: datetime) -> bool:
+        """A correction waiting for an answer, or an answer given since `since`."""
+        record = self.record
+        if record is None:
+            return False
+        answer = record.last_answer
+        return record.open_correction is not None or (
+            answer is not None and answer.resolved_at is not None and answer.resolved_at >= since
+        )
 
 
 @dataclass
@@ -77,8 +89,12 @@ class OrganizationView:
     disclosures: list[DisclosureView] = field(default_factory=list)
     consents: list[ConsentView] = field(default_factory=list)
     purposes: list[Purpose] = field(default_factory=list)
+    # Whether each long list starts open (see OPEN_UP_TO): set by build_home.
+    holdings_open: bool = True
+    disclosures_open: bool = True
+    purposes_open: bool = True
 
-    @property
+    @cached_property
     def holding_count(self) -> int:
         return sum(1 for items in self.categories.values() for h in items if not h.deleted)
 
@@ -101,6 +117,14 @@ class OrganizationView:
             if item.record is not None and item.record.open_correction is not None
         ]
         return min((m for m in moments if m > now), default=None)
+
+
+# Lists this long or shorter start open; longer ones start closed under a summary, so that a
+# person with five organizations scrolls through five summaries, not 300 cards. A list opens
+# anyway when something in it needs the participant (a flagged disclosure, a correction
+# waiting or answered in the last month), so a link from "What needs you" lands on it open.
+OPEN_UP_TO = {"holdings": 6, "disclosures": 5, "purposes": 3}
+RECENT_ANSWER = timedelta(days=30)
 
 
 @dataclass
@@ -191,8 +215,16 @@ def build_home(
                 recipient_organization=recipients.get(d.recipient_organization_id),
             )
         )
+    recent = utcnow() - RECENT_ANSWER
     for view in views.values():
         view.purposes = [p for p in purposes.values() if p.organization_id == view.organization.id]
+        view.holdings_open = view.holding_count <= OPEN_UP_TO["holdings"] or any(
+            item.asks_for_attention(recent) for items in view.categories.values() for item in items
+        )
+        view.disclosures_open = len(view.disclosures) <= OPEN_UP_TO["disclosures"] or any(
+            d.disclosure.flagged for d in view.disclosures
+        )
+        view.purposes_open = len(view.purposes) <= OPEN_UP_TO["purposes"]
         for purpose in view.purposes:
             if purpose.basis == "consent":
                 consent = consents.get((view.enrollment.id, purpose.id or 0))

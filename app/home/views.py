@@ -1,59 +1,54 @@
 """The participant's home page (/) and showing a sensitive value on it.
 
-The page gathers every organization's section (app/home/read_model.py) and reuses the
-sections kept rendered since the last visit (app/home/cache.py).
+The page reads every organization's rows in a handful of queries (app/home/read_model.py)
+and renders them fresh at every visit: bench/home_page.py measures it against a floor. Above
+them, what needs the participant (app/home/attention.py) and what is new since their last
+visit (app/home/new_since.py), both worked out from the same rows.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 
 from app.db import SessionDep, utcnow
 from app.home.attention import what_needs_you
-from app.home.cache import SectionCache, section_key
+from app.home.new_since import what_is_new
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
 from app.participants.deps import CurrentParticipant
-from app.participants.service import enrollments_of
 from app.web.deps import WebContextDep, not_found, web_context
 from app.web.templating import is_htmx, render, render_fragment
 
 router = APIRouter(dependencies=[Depends(web_context)])
+
+# Query parameters that announce something about one item of the page.
+NOTICES = ("show", "sent", "statement", "deletion")
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(
     request: Request, participant: CurrentParticipant, ctx: WebContextDep, db: SessionDep
 ) -> Response:
-    pairs = enrollments_of(db, participant.id)
-    # Notices (?sent=, ?show=, …) belong to one visit: such pages are rendered, not kept.
-    keep = not any(name != "lang" for name in request.query_params)
-    cache: SectionCache = request.app.state.home_sections
-    now = utcnow()
-    html: dict[str, Markup] = {}
-    if keep:
-        for enrollment, organization in pairs:
-            kept = cache.get(section_key(enrollment, organization, ctx.locale), now)
-            if kept is not None:
-                html[enrollment.id] = kept
-    stale = [(e, o) for e, o in pairs if e.id not in html]
-    if stale:
-        for view in build_home(db, participant.id, pairs=stale).organizations:
-            section = render_fragment(
+    page = build_home(db, participant.id)
+    # A notice about one item (?sent=, ?show=, …) opens every list, so it is in sight.
+    notice = any(name in request.query_params for name in NOTICES)
+    sections = [
+        HomeSection(
+            view.organization,
+            view.enrollment,
+            render_fragment(
                 request,
                 "participants/home_organization.html",
-                {"org": view, "shown": request.query_params.get("show")},
-            )
-            html[view.enrollment.id] = section
-            if keep:
-                key = section_key(view.enrollment, view.organization, ctx.locale)
-                cache.put(key, section, view.changes_with_time_at(now))
-    sections = [HomeSection(o, e, html[e.id]) for e, o in pairs]
+                {"org": view, "shown": request.query_params.get("show"), "notice": notice},
+            ),
+        )
+        for view in page.organizations
+    ]
     context = {
         "sections": sections,
-        "attention": what_needs_you(db, pairs, now),
+        "attention": what_needs_you(page, utcnow()),
+        "new_since": what_is_new(db, page, ctx.web_session),
         "reset": recovery.reset_notice_due(db, participant.id),
     }
     return render(request, "participants/home.html", context)

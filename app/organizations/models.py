@@ -26,12 +26,10 @@ class Organization(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # Grows with every change to the organization or its plan (app/participants/record_version.py).
-    plan_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The profile: how participants reach it. Every page that sends a participant to "ask the
     # organization" shows these (templates/includes/contact.html). Not participant data, so
     # plain text. `languages` are locale codes ("es", "so", "hmn"), shown in the reader's own
-    # language. A change bumps plan_version like any change to the row, so home sections redraw.
+    # language.
     phone: str | None = Field(default=None, max_length=PROFILE_PHONE_MAX)
     address: str | None = Field(default=None, max_length=PROFILE_ADDRESS_MAX)
     opening_hours: str | None = Field(default=None, max_length=PROFILE_HOURS_MAX)

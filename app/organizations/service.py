@@ -61,8 +61,7 @@ def set_profile(
     session: Session, *, organization: Organization, data: OrganizationProfileIn
 ) -> Organization:
     """Replace the organization's profile (how participants reach it), all of it. The API and
-    the org admin's page both come here. The row's change bumps `plan_version`, so every home
-    page section showing the organization is drawn again."""
+    the org admin's page both come here."""
     organization.name = data.name
     organization.phone = data.phone or None
     organization.address = data.address or None

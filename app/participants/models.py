@@ -41,8 +41,6 @@ class Enrollment(SQLModel, table=True):
     preferred_language: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Grows with every change the participant could see (app/participants/record_version.py).
-    record_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set when the account's PIN was reset with another organization's code: a code proves
     # the person to its own organization only, so this one's records stay closed to the
     # account until the participant proves themselves again (CONTRACT.md section 7).
@@ -77,7 +75,3 @@ class AccountRecovery(SQLModel, table=True):
     # The organization whose code was used (none for the recovery code).
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-# Registers the listener that keeps Enrollment.record_version and Organization.plan_version.
-from app.participants import record_version  # noqa: E402,F401

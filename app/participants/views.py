@@ -26,7 +26,6 @@ from app.participants.service import (
     claim_failed,
     claim_locked,
     create_account_by_claim,
-    enrollments_of,
     find_claim,
     link_enrollment,
     reset_pin_by_claim,
@@ -60,12 +59,6 @@ def _sign_in(request: Request, db: SessionDep, ctx: WebContextDep, participant_i
 
 
 def _sign_out(request: Request, db: SessionDep, ctx: WebContextDep) -> None:
-    if ctx.participant is not None:
-        # What their kept home page sections hold leaves this process's memory with them. The
-        # cache (app/home/cache.py) is reached through app.state: the home page sits above
-        # participants, so this page does not import it.
-        cache = request.app.state.home_sections
-        cache.forget_enrollments({e.id for e, _o in enrollments_of(db, ctx.participant.id)})
     if ctx.session_token:
         end_session(db, ctx.session_token)
         db.commit()

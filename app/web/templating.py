@@ -71,6 +71,7 @@ def make_environment() -> Environment:
         staff_home_url=staff_home_url,
         stylesheet=STYLESHEET,
     )
+    env.filters["category_name"] = category_name
     return env
 
 
