@@ -150,8 +150,9 @@ class OwnWords:
     A text is what the organization gave: a dict per language, or a plain string (shown as it
     is, unmarked: the organization wrote it in no particular language). For a holding's label,
     `words(h.label_texts, h.label)`: the texts per language, else the plain one. Where the text
-    was already picked in Python (`app.holdings.models.label_text`, once per row), hand over
-    the pick: `words.shown(text, language)`.
+    was already picked in Python (`app.holdings.models.label_text`), hand over the pick:
+    `words.shown(text, language)`. In a long list, `words.label(h)` and `words.source(h)`: one
+    call per row, which does nothing more than escape a plain label.
     """
 
     def __init__(self, organization: str | None = None) -> None:
@@ -173,6 +174,18 @@ class OwnWords:
         text, fallback = i18n.pick_text(texts)
         self._met(fallback)
         return text, fallback
+
+    def label(self, holding: Any) -> Markup:
+        """A holding's label: one call per row, and no picking for a plain label."""
+        if not holding.label_texts:
+            return Markup.escape(holding.label)
+        return self.shown(*i18n.pick_text(holding.label_texts))
+
+    def source(self, holding: Any) -> Markup:
+        """A holding's source, or "" when it has none."""
+        if not holding.source_texts:
+            return Markup.escape(holding.source or "")
+        return self.shown(*i18n.pick_text(holding.source_texts))
 
     def shown(self, text: str, language: str | None) -> Markup:
         if language is None:

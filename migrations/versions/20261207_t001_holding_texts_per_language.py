@@ -6,7 +6,7 @@ source was given as one plain string, as every existing holding was, so nothing 
 `label` and `source` keep the organization's default text.
 
 Revision ID: t001
-Revises: o001
+Revises: v002
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "t001"
-down_revision: str | None = "o001"
+down_revision: str | None = "v002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

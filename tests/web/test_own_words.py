@@ -107,3 +107,26 @@ def test_the_profile_languages_are_named_in_themselves_first(db, org, client):
     assert '<span lang="so">Soomaali</span> (somalí)' in page
     assert '<span lang="es">Español</span></label>' in page  # no "(español)" after it
     assert '<span lang="en">English</span> (inglés)' in page
+
+
+def _section(page: str) -> str:
+    start = page.index('<section class="organization"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_home_page_shows_the_label_in_the_page_language(client, maria):
+    section = _section(client.get("/?lang=es").text)
+    assert ">Número de teléfono</p>" in section
+    assert "<dd>" in section and '<span lang="en">Intake form</span>' in section
+    # The source is in English only: said once for the whole section, not on its line.
+    assert section.count('class="fallback"') == 1
+    assert "Northside Food Shelf has not translated it yet." in section
+    assert "not yet translated; shown in" not in section
+
+
+def test_the_home_page_says_nothing_when_all_is_translated(client, person):
+    hold(person.org, label={"en": "Phone number", "so": "Lambarka taleefanka"})
+    add_purpose(person.org, "rent", title={"en": "Rent", "so": "Kirada"})
+    section = _section(client.get("/?lang=en").text)
+    assert ">Phone number</p>" in section
+    assert 'class="fallback"' not in section
