@@ -194,6 +194,9 @@ def _organization(
                 "value": h.value,
                 "purpose": lookups.purpose(h.purpose_id),
                 "source": h.source,
+                # As the organization gave them, when it gave them per language.
+                "label_texts": h.label_texts,
+                "source_texts": h.source_texts,
                 "collected_at": h.collected_at,
                 "retain_until": h.retain_until,
                 "sensitive": h.sensitive,

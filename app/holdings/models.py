@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
-from app.security.fields import EncryptedText
+from app.i18n import pick_text
+from app.security.fields import EncryptedJSON, EncryptedText
 
 
 class Holding(SQLModel, table=True):
@@ -28,12 +29,37 @@ class Holding(SQLModel, table=True):
     value: str | None = Field(default=None, sa_type=EncryptedText("holding.value"))
     purpose_id: int = Field(foreign_key="purpose.id", index=True)
     source: str | None = Field(default=None, sa_type=EncryptedText("holding.source"))
+    # When the organization gave the label or source per language ({"en": ..., "es": ...}):
+    # those texts, and `label`/`source` is the default one of them (app/holdings/schemas.py
+    # `default_text`), so whatever reads one text keeps working. None for a plain string.
+    label_texts: dict[str, str] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("holding.label_texts"), nullable=True)
+    )
+    source_texts: dict[str, str] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("holding.source_texts"), nullable=True)
+    )
     collected_at: date | None = None
     retain_until: date | None = None
     sensitive: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def label_text(holding: Any) -> tuple[str, str | None]:
+    """The holding's label in the page's language: (text, the language it is in when that is
+    not the page's, else None). A plain label is the organization's own: (label, None)."""
+    return _in_page_language(holding.label, holding.label_texts)
+
+
+def source_text(holding: Any) -> tuple[str, str | None]:
+    return _in_page_language(holding.source or "", holding.source_texts)
+
+
+def _in_page_language(text: str, texts: dict[str, str] | None) -> tuple[str, str | None]:
+    if not texts:
+        return text, None
+    return pick_text(texts)
 
 
 def display_order(holding: Any) -> tuple[str, str, str]:

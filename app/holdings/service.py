@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.holdings.models import Holding, display_order
-from app.holdings.schemas import HoldingIn, HoldingItem
+from app.holdings.schemas import HoldingIn, HoldingItem, default_text, per_language
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
 
@@ -27,11 +27,13 @@ def _plan(session: Session, organization_id: int) -> dict[str, Purpose]:
 def _apply(holding: Holding, data: HoldingIn, purpose: Purpose) -> bool:
     """Copy the fields over; True when anything changed."""
     values: dict[str, Any] = {
-        "label": data.label,
+        "label": default_text(data.label),
+        "label_texts": per_language(data.label),
         "category": data.category,
         "value": data.value,
         "purpose_id": purpose.id,
-        "source": data.source,
+        "source": None if data.source is None else default_text(data.source),
+        "source_texts": per_language(data.source),
         "collected_at": data.collected_at,
         "retain_until": data.retain_until,
         "sensitive": purpose.sensitive if data.sensitive is None else data.sensitive,
@@ -142,11 +144,12 @@ def holdings_of(
 def holding_out(holding: Holding, purpose_key: str) -> dict[str, Any]:
     return {
         "field_key": holding.field_key,
-        "label": holding.label,
+        # What the organization gave: a string, or the texts per language.
+        "label": holding.label_texts or holding.label,
         "category": holding.category,
         "value": holding.value,
         "purpose": purpose_key,
-        "source": holding.source,
+        "source": holding.source_texts or holding.source,
         "collected_at": holding.collected_at.isoformat() if holding.collected_at else None,
         "retain_until": holding.retain_until.isoformat() if holding.retain_until else None,
         "sensitive": holding.sensitive,

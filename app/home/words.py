@@ -12,7 +12,7 @@ from markupsafe import Markup
 from app.corrections.deletions import can_ask_to_delete
 from app.organizations.models import Purpose
 from app.web import labels
-from app.web.templating import localized
+from app.web.templating import OwnWords, localized
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,15 @@ class PurposeWords:
 
 
 def purpose_words(
-    purposes: list[Purpose], organization_slug: str
+    purposes: list[Purpose], organization_slug: str, own: OwnWords | None = None
 ) -> dict[int | None, PurposeWords]:
-    """Purpose id → its words, in the page's language (set before rendering)."""
+    """Purpose id → its words, in the page's language (set before rendering). With `own`
+    (the section's `own_words`), a title not yet translated is marked by its lang only, and
+    the section says so once."""
+    title = localized if own is None else own
     return {
         p.id: PurposeWords(
-            title=localized(p.title),
+            title=title(p.title),
             basis=labels.basis_words(p.basis),
             kept_after_collection=labels.retention_words(p.retention_days, after_collection=True),
             href=f"#purpose-{organization_slug}-{p.key}",

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.core import UnknownLocaleError, negotiate_locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.support import LazyProxy, Translations
@@ -80,7 +81,21 @@ def compile_catalogue(locales_dir: Path, locale: str) -> Translations:
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    translations = Translations(compiled, domain=DOMAIN)
+    translations.draft = is_draft_catalogue(catalog)  # type: ignore[attr-defined]
+    return translations
+
+
+def is_draft_catalogue(catalog: Catalog) -> bool:
+    """A catalogue still a draft: marked fuzzy as a whole, or its translator or team says
+    "draft" (what `make add-locale` writes; a reviewer changes it, see locales/README.md)."""
+    said = f"{catalog.last_translator or ''} {catalog.language_team or ''}".casefold()
+    return bool(catalog.fuzzy) or "draft" in said
+
+
+def is_draft(locale: str) -> bool:
+    """Pages in this language say once that its translation is a draft."""
+    return bool(getattr(translations_for(locale), "draft", False))
 
 
 def load_catalogues(locales_dir: Path = LOCALES_DIR) -> dict[str, _gettext.NullTranslations]:

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from app.holdings.models import Holding
 from app.holdings.schemas import HoldingIn
 from app.holdings.service import _apply
+from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
 from app.participants.models import Enrollment
@@ -40,7 +41,12 @@ from app.participants.service import enroll
 from app.security.tokens import same, sign
 
 REQUIRED = ("external_ref", "field_key", "label", "category", "value", "purpose")
-OPTIONAL = ("source", "collected_at", "retain_until", "sensitive")
+# The label and source in the portal's other languages too: label_es, source_so… (the plain
+# columns are the English text), as the API takes {"en": …, "es": …}.
+PER_LANGUAGE = tuple(
+    f"{name}_{code}" for name in ("label", "source") for code in SUPPORTED_LOCALES[1:]
+)
+OPTIONAL = ("source", "collected_at", "retain_until", "sensitive", *PER_LANGUAGE)
 MAX_ROWS = 50_000
 # The app refuses any request body over 1 MiB (SecurityHeadersMiddleware) except on the two
 # import routes, which take UPLOAD_BODY_BYTES: room for 50,000 ordinary rows. MAX_BYTES leaves
@@ -161,6 +167,16 @@ def _date(value: str) -> date | None:
         return None
 
 
+def _per_language(values: dict[str, str], name: str) -> str | dict[str, str]:
+    """The plain column, or the texts by language when a row gives others (label_es…)."""
+    others = {
+        code: values[f"{name}_{code}"] for code in SUPPORTED_LOCALES[1:] if values[f"{name}_{code}"]
+    }
+    if not others:
+        return values[name]
+    return {DEFAULT_LOCALE: values[name], **others} if values[name] else others
+
+
 def _read_row(
     number: int, cells: dict[str, str], plan: dict[str, Purpose], problems: list[Problem]
 ) -> Row | None:
@@ -197,7 +213,8 @@ def _read_row(
                 purpose=purpose,
             ),
         )
-    for name, limit in (("label", MAX_LABEL), ("source", MAX_LABEL), ("value", MAX_VALUE)):
+    limits = {"label": MAX_LABEL, "source": MAX_LABEL, "value": MAX_VALUE}
+    for name, limit in {**limits, **dict.fromkeys(PER_LANGUAGE, MAX_LABEL)}.items():
         if len(values[name]) > limit:
             bad(name, _("Use %(num)d characters or fewer.", num=limit))
         elif _has_control(values[name]):
@@ -219,11 +236,11 @@ def _read_row(
         return None
     try:
         data = HoldingIn(
-            label=values["label"],
+            label=_per_language(values, "label"),
             category=values["category"],
             value=values["value"],
             purpose=purpose,
-            source=values["source"] or None,
+            source=_per_language(values, "source") or None,
             collected_at=dates["collected_at"],
             retain_until=dates["retain_until"],
             sensitive=sensitive,
@@ -390,6 +407,8 @@ _COMPARED = (
     "value",
     "purpose_id",
     "source",
+    "label_texts",
+    "source_texts",
     "collected_at",
     "retain_until",
     "sensitive",

@@ -17,12 +17,16 @@ from sqlmodel import Session, col, select
 from app.disclosures.schemas import DisclosureIn
 from app.holdings.models import Holding
 from app.holdings.schemas import HoldingIn
+from app.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from app.i18n import gettext as _
 from app.organizations.categories import SENSITIVE_CATEGORIES
 from app.organizations.models import Purpose
 from app.participants.models import Enrollment
 
 MAX_KEY = 64  # as app/schemas.py Key
+# The label and source may be given in the portal's other languages too ("label-es"…), as the
+# plan editor takes a purpose's title per language; the plain field is the English one.
+OTHER_LANGUAGES = tuple(code for code in SUPPORTED_LOCALES if code != DEFAULT_LOCALE)
 
 
 def plan_purposes(session: Session, organization_id: int) -> list[Purpose]:
@@ -65,8 +69,29 @@ def _messages(exc: ValidationError, names: dict[str, str]) -> dict[str, str]:
     for error in exc.errors():
         loc = error["loc"][0] if error["loc"] else ""
         field = names.get(str(loc), str(loc))
+        if error["loc"][1:2] == ("per_language",) and error["loc"][2:3] != (DEFAULT_LOCALE,):
+            # A text in one language: the error goes on that language's field ("label-es").
+            field = f"{field}-{error['loc'][2]}" if len(error["loc"]) > 2 else field
         errors.setdefault(field, _("Check this field: %(detail)s", detail=error["msg"]))
     return errors
+
+
+def _per_language(form: dict[str, str], name: str, text: str) -> str | dict[str, str]:
+    """The plain text, or, when the form gives it in other languages too, the texts by
+    language (the plain one as English)."""
+    others = {code: form.get(f"{name}-{code}", "").strip() for code in OTHER_LANGUAGES}
+    others = {code: words for code, words in others.items() if words}
+    if not others:
+        return text
+    return {DEFAULT_LOCALE: text, **others} if text else others
+
+
+def form_texts(name: str, text: str | None, texts: dict[str, str] | None) -> dict[str, str]:
+    """A holding's label or source as the form's fields: "label", "label-es"…"""
+    if not texts:
+        return {name: text or ""}
+    fields = {f"{name}-{code}": texts.get(code, "") for code in OTHER_LANGUAGES}
+    return {name: texts.get(DEFAULT_LOCALE, ""), **fields}
 
 
 def holding_from_form(
@@ -78,7 +103,7 @@ def holding_from_form(
     category = form.get("category", "").strip().lower()
     value = form.get("value", "").strip()
     purpose = form.get("purpose", "").strip()
-    if not label:
+    if not label and not any(form.get(f"label-{code}", "").strip() for code in OTHER_LANGUAGES):
         errors["label"] = _("Enter a label, such as “Phone number”.")
     if not category:
         errors["category"] = _("Enter a category, such as “contact”.")
@@ -101,11 +126,11 @@ def holding_from_form(
     else:
         sensitive = None
     body: dict[str, Any] = {
-        "label": label,
+        "label": _per_language(form, "label", label),
         "category": category,
         "value": value,
         "purpose": purpose,
-        "source": form.get("source", "").strip() or None,
+        "source": _per_language(form, "source", form.get("source", "").strip()) or None,
         "sensitive": sensitive,
     }
     try:

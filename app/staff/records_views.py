@@ -17,14 +17,17 @@ from sqlmodel import Session, select
 from app.db import SessionDep
 from app.disclosures.service import DisclosureError, check_disclosure, record_disclosure
 from app.holdings.models import Holding
+from app.holdings.schemas import default_text
 from app.holdings.service import UnknownPurpose, delete_holding, holdings_of, upsert_holding
 from app.i18n import gettext as _
 from app.organizations.models import Purpose, Staff
 from app.participants.models import Enrollment
 from app.staff.deps import CurrentStaff, staff_organization
 from app.staff.records import (
+    OTHER_LANGUAGES,
     disclosure_from_form,
     flag_reason_words,
+    form_texts,
     holding_from_form,
     new_field_key,
     plan_categories,
@@ -99,6 +102,7 @@ def _holding_form(
             "holding": holding,
             "purposes": purposes,
             "categories": plan_categories(purposes),
+            "other_languages": OTHER_LANGUAGES,
             "values": values,
             "errors": errors or {},
         },
@@ -109,11 +113,11 @@ def _holding_form(
 def _values_of(db: Session, holding: Holding) -> dict[str, str]:
     purpose = db.get(Purpose, holding.purpose_id)
     return {
-        "label": holding.label,
+        **form_texts("label", holding.label, holding.label_texts),
+        **form_texts("source", holding.source, holding.source_texts),
         "category": holding.category,
         "value": holding.value or "",
         "purpose": purpose.key if purpose else "",
-        "source": holding.source or "",
         "sensitive": "1" if holding.sensitive else "",
     }
 
@@ -129,7 +133,7 @@ def _save_holding(
     data, errors = holding_from_form(fields, purposes)
     if data is None:
         return False, errors
-    key = field_key or new_field_key(db, enrollment, data.label)
+    key = field_key or new_field_key(db, enrollment, default_text(data.label))
     try:
         upsert_holding(db, enrollment=enrollment, field_key=key, data=data)
     except UnknownPurpose:  # the plan changed since the check

@@ -7,6 +7,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from babel import lists
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
@@ -55,8 +56,10 @@ def make_environment() -> Environment:
         format_number=i18n.format_number,
         pick_text=i18n.pick_text,
         localized=localized,
+        own_words=OwnWords,
         language_name=i18n.language_name,
         own_language_name=i18n.own_language_name,
+        draft_language=i18n.is_draft,
         tel_href=tel_href,
         category_name=category_name,
         basis_words=labels.basis_words,
@@ -126,6 +129,94 @@ def localized(texts: dict[str, str] | None) -> Markup:
     return Markup('<span lang="{}">{}</span> <span class="fallback">({})</span>').format(
         fallback, text, note
     )
+
+
+class OwnWords:
+    """An organization's own words in one section of a page, in the page's language.
+
+    A text not yet written in that language is shown in the one it was written in, marked with
+    its `lang` (so a screen reader pronounces it right) but with no note on the line: the
+    section says so once, at its top, with `note()`. Capture the section first, so that the
+    note can come before it:
+
+        {% set words = own_words(organization.name) %}
+        {% set section %}<p>{{ words(purpose.title) }}</p> …{% endset %}
+        {{ words.note() }}{{ section }}
+
+    Without an organization (a section with several organizations' words) the note names
+    none. A sentence around a marked text keeps its markup when formatted as Markup:
+    `(_("… %(purpose)s")|e) % {"purpose": words(purpose.title)}`.
+
+    A text is what the organization gave: a dict per language, or a plain string (shown as it
+    is, unmarked: the organization wrote it in no particular language). For a holding's label,
+    `words(h.label_texts, h.label)`: the texts per language, else the plain one. Where the text
+    was already picked in Python (`app.holdings.models.label_text`), hand over the pick:
+    `words.shown(text, language)`. In a long list, `words.label(h)` and `words.source(h)`: one
+    call per row, which does nothing more than escape a plain label.
+    """
+
+    def __init__(self, organization: str | None = None) -> None:
+        self.organization = organization
+        self.languages: list[str] = []  # the languages shown instead, as first met
+
+    def __call__(self, texts: str | dict[str, str] | None, default: str | None = "") -> Markup:
+        return self.shown(*self.pick(texts, default))
+
+    def pick(
+        self, texts: str | dict[str, str] | None, default: str | None = ""
+    ) -> tuple[str, str | None]:
+        """(text, the language it is in when not the page's); for a plain text, such as an
+        attribute. The section's note counts it all the same."""
+        if isinstance(texts, str):
+            return texts, None
+        if not texts:
+            return default or "", None
+        text, fallback = i18n.pick_text(texts)
+        self._met(fallback)
+        return text, fallback
+
+    def label(self, holding: Any) -> Markup:
+        """A holding's label: one call per row, and no picking for a plain label."""
+        if not holding.label_texts:
+            return Markup.escape(holding.label)
+        return self.shown(*i18n.pick_text(holding.label_texts))
+
+    def source(self, holding: Any) -> Markup:
+        """A holding's source, or "" when it has none."""
+        if not holding.source_texts:
+            return Markup.escape(holding.source or "")
+        return self.shown(*i18n.pick_text(holding.source_texts))
+
+    def shown(self, text: str, language: str | None) -> Markup:
+        if language is None:
+            return Markup.escape(text)
+        self._met(language)
+        return Markup('<span lang="{}">{}</span>').format(language, text)
+
+    def _met(self, language: str | None) -> None:
+        if language is not None and language not in self.languages:
+            self.languages.append(language)
+
+    def note(self) -> Markup:
+        """Once, before the section: which of its words are in another language, and why."""
+        if not self.languages:
+            return Markup("")
+        names = lists.format_list(
+            [i18n.language_name(code) for code in self.languages],
+            locale=i18n.formatting_locale(),
+        )
+        if self.organization is None:  # a section with several organizations' words
+            note = i18n.gettext(
+                "Some of this is in %(language)s: it has not been translated yet.",
+                language=names,
+            )
+        else:
+            note = i18n.gettext(
+                "Some of this is in %(language)s: %(organization)s has not translated it yet.",
+                language=names,
+                organization=self.organization,
+            )
+        return Markup('<p class="fallback">{}</p>').format(note)
 
 
 def is_htmx(request: Request) -> bool:

@@ -237,7 +237,12 @@ def test_purpose_texts_fall_back_to_english_with_a_note(client, person):
         person.org, person.external_ref, "phone", purpose="food"
     )  # "food" is written in English only
     html = client.get("/?lang=es").text
-    assert '<span lang="en">Giving you food each week</span> <span class="fallback">' in html
+    # Marked by its lang on every line, and said once for the organization's section.
+    assert '<span lang="en">Giving you food each week</span>' in html
+    assert '<span class="fallback">' not in html
+    section = html[html.index('<section class="organization"') :]
+    assert section.count('class="fallback"') == 1
+    assert "Northside Food Shelf has not translated it yet." in section
     # The housing purpose has a Spanish title, which is shown without a note.
     assert "Compartir con el condado para ayuda de vivienda" in html
     english = client.get("/?lang=en").text
