@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.participants.models import Enrollment, Participant
 from app.security.models import WebSession
-from tests.factories import PIN, claim, enroll, fresh_code, login, logout, page_csrf
+from tests.factories import PIN, claim, claim_account, enroll, fresh_code, login, logout, page_csrf
 
 
 def _input_names(html: str) -> set[str]:
@@ -54,6 +54,25 @@ def test_a_claim_code_works_once(client, housing_org, app):
         assert page.status_code == 404
         assert "This code does not work" in page.text
         assert "Create account" not in page.text
+        # A used code says nothing of whose it was: the card's finder learns nothing.
+        assert housing_org.name not in page.text
+        assert "the organization that gave you this code" in page.text
+
+
+def test_a_used_code_names_its_organization_only_to_its_owner(client, housing_org, make_org, db):
+    code = enroll(housing_org)
+    assert claim(client, code).status_code == 200
+    page = client.get(f"/claim/{code}")  # maria, signed in: the enrollment is hers
+    assert page.status_code == 200
+    assert "Already in your account" in page.text
+    assert f"You used this code already: {housing_org.name} is in your account." in page.text
+    # Another organization's used code, typed by maria: not hers, so not named.
+    eastside = make_org("eastside", "Eastside Housing")
+    theirs = enroll(eastside, "E-9")
+    claim_account(db, theirs, username="river")
+    page = client.get(f"/claim/{theirs}")
+    assert page.status_code == 404
+    assert "Eastside" not in page.text and "This code does not work" in page.text
 
 
 def test_codes_are_read_forgivingly(client, housing_org):
