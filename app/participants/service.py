@@ -145,17 +145,16 @@ def own_spent_code(
     session: Session, code: str, *, participant_id: str
 ) -> tuple[Enrollment, Organization] | None:
     """The enrollment a code that no longer works (used, replaced or run out) was for, but only
-    when that enrollment is already this participant's: they hold it, so naming its
-    organization tells them nothing new. For anyone else a spent code says nothing of whose it
-    was: a card found in a bin must not confirm that its owner goes to a shelter."""
+    when that enrollment is already this participant's and open: they see it on their home
+    page, so naming its organization tells them nothing new. For anyone else a spent code says
+    nothing of whose it was: a card found in a bin must not confirm that its owner goes to a
+    shelter. Nor does it for a sealed enrollment: after a PIN reset the one signed in may be a
+    code's holder, who must not learn which other organizations the account has."""
     row = session.exec(
         select(Enrollment, Organization)
         .join(ClaimCode, ClaimCode.enrollment_id == Enrollment.id)  # type: ignore[arg-type]
         .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
-        .where(
-            ClaimCode.code_hash == digest(normalize_claim_code(code)),
-            Enrollment.participant_id == participant_id,
-        )
+        .where(ClaimCode.code_hash == digest(normalize_claim_code(code)), open_to(participant_id))
     ).first()
     return (row[0], row[1]) if row else None
 

@@ -75,6 +75,28 @@ def test_a_used_code_names_its_organization_only_to_its_owner(client, housing_or
     assert "Eastside" not in page.text and "This code does not work" in page.text
 
 
+def test_after_a_pin_reset_a_spent_code_of_a_closed_organization_is_not_named(
+    client, housing_org, make_org
+):
+    """Whoever reset the PIN with Northside's code must not learn from Cedar's old card that
+    the account has Cedar too: its records are closed, and so is its name."""
+    assert claim(client, enroll(housing_org, "A-1")).status_code == 200
+    cedar = make_org("cedar", "Cedar Housing Partners")
+    cedar_code = enroll(cedar, "C-9")
+    cedar_page = client.post(
+        f"/claim/{cedar_code}", data={"csrf_token": page_csrf(client, f"/claim/{cedar_code}")}
+    )
+    assert cedar_page.status_code == 303
+    assert "Cedar Housing Partners" in client.get(f"/claim/{cedar_code}").text  # hers, open
+    logout(client)
+    reset = fresh_code(housing_org, "A-1")
+    response = claim(client, reset, pin="739164")
+    assert response.status_code == 303
+    page = client.get(f"/claim/{cedar_code}")
+    assert page.status_code == 404
+    assert "Cedar" not in page.text and "This code does not work" in page.text
+
+
 def test_codes_are_read_forgivingly(client, housing_org):
     code = enroll(housing_org)
     typed = code.replace("-", " ").lower()
