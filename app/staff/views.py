@@ -261,13 +261,22 @@ async def claim_card(
 @router.get("/access", response_class=HTMLResponse)
 async def access_log(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
     entries = access_log_of(db, participant_id=participant.id)
-    recoveries = recovery.history(db, participant.id)
+    open_organizations = [o for _e, o in enrollments_of(db, participant.id)]
+    # After a PIN reset the one signed in may be a code's holder: an earlier reset or opening
+    # with a now closed organization's code would name it. Those wait, as its records do,
+    # until the account is opened again.
+    open_ids = {o.id for o in open_organizations}
+    recoveries = [
+        (r, name)
+        for r, name in recovery.history(db, participant.id)
+        if r.organization_id is None or r.organization_id in open_ids
+    ]
     # Whom to ask about a visit or a PIN reset, and how: each organization named on the page,
-    # once, and only open ones (after a PIN reset the others stay unnamed).
+    # once.
     named = {e.organization.id for e in entries} | {
         r.organization_id for r, _name in recoveries if r.kind == "pin_reset"
     }
-    organizations = [o for _e, o in enrollments_of(db, participant.id) if o.id in named]
+    organizations = [o for o in open_organizations if o.id in named]
     return render(
         request,
         "staff/access.html",
