@@ -29,6 +29,7 @@ from app.participants.service import (
     change_username,
     claim_failed,
     claim_locked,
+    enrollments_of,
     username_format,
     validate_new_pin,
 )
@@ -253,9 +254,19 @@ async def download_print(
 # --- close my account ------------------------------------------------------------------------
 
 
+def _close_page(
+    request: Request, db: SessionDep, participant: Participant, errors: FormErrors, status: int
+) -> Response:
+    """The organizations keep their own records: the page names each, and how to reach it, for
+    a participant who wants those deleted too (OpenParticipant: none of them is sealed)."""
+    organizations = [o for _e, o in enrollments_of(db, participant.id)]
+    context = {"errors": errors, "organizations": organizations}
+    return render(request, "account/close.html", context, status_code=status)
+
+
 @router.get("/account/close", response_class=HTMLResponse)
-async def close_page(request: Request, participant: OpenParticipant) -> Response:
-    return render(request, "account/close.html", {"errors": FormErrors()})
+async def close_page(request: Request, participant: OpenParticipant, db: SessionDep) -> Response:
+    return _close_page(request, db, participant, FormErrors(), 200)
 
 
 @router.post("/account/close", response_class=HTMLResponse)
@@ -274,7 +285,7 @@ async def close_send(
     )
     if errors:
         db.commit()  # the failed try counts towards the lockout
-        return render(request, "account/close.html", {"errors": errors}, status_code=400)
+        return _close_page(request, db, participant, errors, 400)
     close_account(db, participant=participant, base_url=ctx.settings.base_url)
     db.commit()
     queue_cookie(

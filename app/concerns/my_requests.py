@@ -72,6 +72,33 @@ def _ack_answer(item: MyRequest, event: Event | None) -> None:
         item.reason = event.ack_note
 
 
+def _acknowledged(
+    kind: str,
+    request_id: str,
+    organization: Organization,
+    about: str,
+    sent_at: datetime,
+    holding_id: str,
+    event: Event | None,
+    now: datetime,
+) -> MyRequest:
+    """A deletion request or a statement: waiting, overdue (a concern may be raised about its
+    event) or answered, as its event's acknowledgement says."""
+    item = MyRequest(
+        kind,
+        request_id,
+        organization,
+        about,
+        sent_at,
+        _ack_standing(event, now),
+        link=f"/#holding-{holding_id}",
+    )
+    _ack_answer(item, event)
+    if item.standing == "overdue" and event is not None:
+        item.concern_link = f"/requests/{event.id}/concern"
+    return item
+
+
 def my_requests(
     session: Session, participant_id: str, *, now: datetime | None = None
 ) -> list[MyRequest]:
@@ -142,37 +169,35 @@ def my_requests(
             item.concern_link = f"/corrections/{c.id}/concern"
         items.append(item)
 
+    # A deletion request and a statement are answered alike: by acknowledging their event.
     for d in deletions:
         event = events.get(d.event_id or "")
-        item = MyRequest(
-            "deletion",
-            d.id,
-            orgs[d.enrollment_id],
-            d.label,
-            d.created_at,
-            _ack_standing(event, now),
-            link=f"/#holding-{d.holding_id}",
+        items.append(
+            _acknowledged(
+                "deletion",
+                d.id,
+                orgs[d.enrollment_id],
+                d.label,
+                d.created_at,
+                d.holding_id,
+                event,
+                now,
+            )
         )
-        _ack_answer(item, event)
-        if item.standing == "overdue" and event is not None:
-            item.concern_link = f"/requests/{event.id}/concern"
-        items.append(item)
-
     for s, holding in statements:
         event = statement_events.get(s.id)
-        item = MyRequest(
-            "statement",
-            s.id,
-            orgs[s.enrollment_id],
-            holding.label,
-            s.created_at,
-            _ack_standing(event, now),
-            link=f"/#holding-{s.holding_id}",
+        items.append(
+            _acknowledged(
+                "statement",
+                s.id,
+                orgs[s.enrollment_id],
+                holding.label,
+                s.created_at,
+                s.holding_id,
+                event,
+                now,
+            )
         )
-        _ack_answer(item, event)
-        if item.standing == "overdue" and event is not None:
-            item.concern_link = f"/requests/{event.id}/concern"
-        items.append(item)
 
     if concerns:
         items += _concerns(session, list(concerns), orgs, events, now)

@@ -186,7 +186,10 @@ def build_receipt(session: Session, *, own: OwnConsent, base_url: str) -> dict[s
         title, _fallback = pick_text(purpose.title)
         description, _fallback = pick_text(purpose.description)
         retention = retention_text(purpose)
-        how_to_withdraw = _("Withdraw consent in the Consent Portal, or tell the organization.")
+        how_to_withdraw = _(
+            "Withdraw consent in the Consent Portal, or tell %(organization)s.",
+            organization=organization.name,
+        )
     finally:
         set_locale(previous_locale)
     withdraw_at = consent_url(base_url, enrollment.id, purpose.key)

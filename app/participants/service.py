@@ -141,6 +141,24 @@ def find_claim(session: Session, code: str, now: datetime | None = None) -> Clai
     return Claim(claim_code, enrollment, organization, owner)
 
 
+def own_spent_code(
+    session: Session, code: str, *, participant_id: str
+) -> tuple[Enrollment, Organization] | None:
+    """The enrollment a code that no longer works (used, replaced or run out) was for, but only
+    when that enrollment is already this participant's and open: they see it on their home
+    page, so naming its organization tells them nothing new. For anyone else a spent code says
+    nothing of whose it was: a card found in a bin must not confirm that its owner goes to a
+    shelter. Nor does it for a sealed enrollment: after a PIN reset the one signed in may be a
+    code's holder, who must not learn which other organizations the account has."""
+    row = session.exec(
+        select(Enrollment, Organization)
+        .join(ClaimCode, ClaimCode.enrollment_id == Enrollment.id)  # type: ignore[arg-type]
+        .join(Organization, Organization.id == Enrollment.organization_id)  # type: ignore[arg-type]
+        .where(ClaimCode.code_hash == digest(normalize_claim_code(code)), open_to(participant_id))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def username_format(username: str) -> str:
     """The username as stored (trimmed, lower case), if it has the allowed length and
     characters; the database is not asked whether it is free (validate_username)."""
@@ -205,7 +223,9 @@ class CodeAlreadyUsed(FormError):
     """Two tabs or two people sent the same claim code at once; only the first one counts."""
 
     def __init__(self) -> None:
-        super().__init__("code", _("This code was just used. Ask the organization for a new one."))
+        super().__init__(
+            "code", _("This code was just used. Ask the organization that gave it for a new one.")
+        )
 
 
 def _use_code(session: Session, claim: Claim) -> None:

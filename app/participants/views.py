@@ -28,6 +28,7 @@ from app.participants.service import (
     create_account_by_claim,
     find_claim,
     link_enrollment,
+    own_spent_code,
     reset_pin_by_claim,
     validate_new_pin,
     validate_username,
@@ -115,7 +116,11 @@ async def claim_code_entered(request: Request, db: SessionDep, code: str = Form(
         if until := claim_failed(db, client=_client(request)):
             return _too_many_tries(request, until)
         errors.add(
-            "code", _("That code does not work. Check it, or ask the organization for a new one.")
+            "code",
+            _(
+                "That code does not work. Check it, or ask the organization that gave it to you "
+                "for a new one."
+            ),
         )
     if errors:
         return render(
@@ -127,12 +132,13 @@ async def claim_code_entered(request: Request, db: SessionDep, code: str = Form(
     return RedirectResponse(f"/claim/{code}", status_code=303)
 
 
-def _claim_mode(ctx: WebContextDep, claim: Claim | None) -> str:
+def _claim_mode(ctx: WebContextDep, claim: Claim | None, spent: bool = False) -> str:
     """What the claim page offers: create an account, add the organization to the signed-in
     account, open its sealed records (the owner, after a PIN reset with another code), choose
-    a new PIN (the enrollment was claimed before), or nothing."""
+    a new PIN (the enrollment was claimed before), or nothing: a code that does not work names
+    no organization ("invalid"), unless it was the signed-in participant's own ("spent")."""
     if claim is None:
-        return "invalid"
+        return "spent" if spent else "invalid"
     if claim.owner is not None:
         if ctx.participant is not None and ctx.participant.id == claim.owner.id:
             return "unseal" if claim.enrollment.sealed_at else "already_yours"
@@ -140,11 +146,15 @@ def _claim_mode(ctx: WebContextDep, claim: Claim | None) -> str:
     return "add" if ctx.participant else "create"
 
 
-def _claim_context(ctx: WebContextDep, claim: Claim | None, code: str) -> dict:
+def _claim_context(db: SessionDep, ctx: WebContextDep, claim: Claim | None, code: str) -> dict:
+    spent = None
+    if claim is None and ctx.participant is not None:
+        spent = own_spent_code(db, code, participant_id=ctx.participant.id)
     return {
         "claim": claim,
         "code": code,
-        "mode": _claim_mode(ctx, claim),
+        "mode": _claim_mode(ctx, claim, spent is not None),
+        "spent": spent,
         "errors": FormErrors(),
         "values": {},
     }
@@ -166,8 +176,9 @@ async def claim_page(request: Request, code: str, ctx: WebContextDep, db: Sessio
     claim = _find_claim(request, db, code[:MAX_CODE])
     if isinstance(claim, Response):
         return claim
-    context = _claim_context(ctx, claim, code[:MAX_CODE])
-    return render(request, "participants/claim.html", context, status_code=200 if claim else 404)
+    context = _claim_context(db, ctx, claim, code[:MAX_CODE])
+    found = claim or context["spent"]
+    return render(request, "participants/claim.html", context, status_code=200 if found else 404)
 
 
 def set_device_cookie(request: Request, ctx: WebContextDep, participant_id: str) -> None:
@@ -194,7 +205,7 @@ async def claim_submit(
     claim = _find_claim(request, db, code[:MAX_CODE])
     if isinstance(claim, Response):
         return claim
-    context = _claim_context(ctx, claim, code[:MAX_CODE])
+    context = _claim_context(db, ctx, claim, code[:MAX_CODE])
     mode = context["mode"]
     if claim is None:
         return render(request, "participants/claim.html", context, status_code=404)
@@ -248,8 +259,9 @@ async def claim_submit(
             db.commit()
         except CodeAlreadyUsed:
             # Sent twice at once (two tabs, or two people): the other request used the code.
+            # The page before named its organization (the code worked then), so this one may.
             db.rollback()
-            context["mode"] = "invalid"
+            context["mode"] = "just_used"
             return render(request, "participants/claim.html", context, status_code=409)
         except FormError as exc:
             db.rollback()

@@ -23,7 +23,7 @@ from app.organizations.models import Staff
 from app.participants import recovery
 from app.participants.deps import CurrentParticipant
 from app.participants.models import Enrollment
-from app.participants.service import CLAIM_CODE_VALID, claim_url
+from app.participants.service import CLAIM_CODE_VALID, claim_url, enrollments_of
 from app.staff.deps import CurrentStaff, staff_organization
 from app.staff.digest_views import router as digest_router
 from app.staff.intake import client_language
@@ -260,11 +260,25 @@ async def claim_card(
 
 @router.get("/access", response_class=HTMLResponse)
 async def access_log(request: Request, participant: CurrentParticipant, db: SessionDep) -> Response:
+    entries = access_log_of(db, participant_id=participant.id)
+    open_organizations = [o for _e, o in enrollments_of(db, participant.id)]
+    # After a PIN reset the one signed in may be a code's holder: an earlier reset or opening
+    # with a now closed organization's code would name it. Those wait, as its records do,
+    # until the account is opened again.
+    open_ids = {o.id for o in open_organizations}
+    recoveries = [
+        (r, name)
+        for r, name in recovery.history(db, participant.id)
+        if r.organization_id is None or r.organization_id in open_ids
+    ]
+    # Whom to ask about a visit or a PIN reset, and how: each organization named on the page,
+    # once.
+    named = {e.organization.id for e in entries} | {
+        r.organization_id for r, _name in recoveries if r.kind == "pin_reset"
+    }
+    organizations = [o for o in open_organizations if o.id in named]
     return render(
         request,
         "staff/access.html",
-        {
-            "entries": access_log_of(db, participant_id=participant.id),
-            "recoveries": recovery.history(db, participant.id),
-        },
+        {"entries": entries, "recoveries": recoveries, "organizations": organizations},
     )

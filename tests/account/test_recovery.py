@@ -95,6 +95,22 @@ def test_a_reset_opens_only_the_codes_organization(client, make_org, housing_org
         assert made.status_code == 303 and made.headers["location"] == "/account/recovery"
 
 
+def test_an_earlier_reset_with_a_closed_organizations_code_is_not_shown(
+    client, make_org, housing_org
+):
+    """Maria once reset her PIN with the shelter's code; then someone resets it with the food
+    shelf's. The access page must not name the shelter through that earlier reset."""
+    shelter, _recovery = _two_organizations(client, make_org, housing_org)
+    client.cookies.clear()
+    assert _reset(client, fresh_code(shelter, "S-9")).status_code == 303
+    assert shelter.name in client.get("/access").text  # hers, and open
+    client.cookies.clear()
+    assert _reset(client, fresh_code(housing_org, "A-1")).status_code == 303
+    access = client.get("/access").text
+    assert f"Your PIN was reset with a code from {housing_org.name}" in access
+    assert shelter.name not in access
+
+
 def test_the_recovery_code_opens_the_rest_and_is_replaced(client, make_org, housing_org):
     shelter, recovery_code = _two_organizations(client, make_org, housing_org)
     client.cookies.clear()

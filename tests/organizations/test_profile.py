@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import add_purpose, enroll, hold, sign_up
+from tests.factories import add_purpose, claim, enroll, fresh_code, hold, logout, sign_up
 
 PROFILE: dict[str, Any] = {
     "name": "Northside Food Shelf",
@@ -139,3 +139,23 @@ def test_the_home_page_names_languages_in_the_participants_language(org, client)
     org.put("/api/v1/organization", {**PROFILE, "languages": ["so"]})
     html = client.get("/?lang=es").text
     assert "somalí" in html.lower()
+
+
+def test_pages_that_send_the_participant_to_an_organization_say_how_to_reach_it(make_org, client):
+    northside = make_org("northside", "Northside Food Shelf")
+    cedar = make_org("cedar", "Cedar Housing Partners")
+    northside.put("/api/v1/organization", PROFILE)
+    sign_up(client, enroll(northside, "A-1"), "maria")
+    sign_up(client, enroll(cedar, "C-1"), "maria")
+    # Closing the account: each organization keeps its own records, so each is named.
+    close = client.get("/account/close").text
+    assert 'id="reach-northside"' in close and 'href="tel:+16125550177"' in close
+    assert 'id="reach-cedar"' in close and "Cedar Housing Partners has not added" in close
+    # A PIN reset with Northside's code: the access page says whom to ask, and how; Cedar's
+    # records are closed now, so Cedar is not named.
+    logout(client)
+    assert claim(client, fresh_code(northside, "A-1"), pin="739164").status_code == 303
+    access = client.get("/access").text
+    assert "ask the organization whose code it was" in access
+    assert 'id="reach-northside"' in access and 'href="tel:+16125550177"' in access
+    assert "Cedar" not in access

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.participants.models import Enrollment, Participant
 from app.security.models import WebSession
-from tests.factories import PIN, claim, enroll, fresh_code, login, logout, page_csrf
+from tests.factories import PIN, claim, claim_account, enroll, fresh_code, login, logout, page_csrf
 
 
 def _input_names(html: str) -> set[str]:
@@ -54,6 +54,47 @@ def test_a_claim_code_works_once(client, housing_org, app):
         assert page.status_code == 404
         assert "This code does not work" in page.text
         assert "Create account" not in page.text
+        # A used code says nothing of whose it was: the card's finder learns nothing.
+        assert housing_org.name not in page.text
+        assert "the organization that gave you this code" in page.text
+
+
+def test_a_used_code_names_its_organization_only_to_its_owner(client, housing_org, make_org, db):
+    code = enroll(housing_org)
+    assert claim(client, code).status_code == 200
+    page = client.get(f"/claim/{code}")  # maria, signed in: the enrollment is hers
+    assert page.status_code == 200
+    assert "Already in your account" in page.text
+    assert f"You used this code already: {housing_org.name} is in your account." in page.text
+    # Another organization's used code, typed by maria: not hers, so not named.
+    eastside = make_org("eastside", "Eastside Housing")
+    theirs = enroll(eastside, "E-9")
+    claim_account(db, theirs, username="river")
+    page = client.get(f"/claim/{theirs}")
+    assert page.status_code == 404
+    assert "Eastside" not in page.text and "This code does not work" in page.text
+
+
+def test_after_a_pin_reset_a_spent_code_of_a_closed_organization_is_not_named(
+    client, housing_org, make_org
+):
+    """Whoever reset the PIN with Northside's code must not learn from Cedar's old card that
+    the account has Cedar too: its records are closed, and so is its name."""
+    assert claim(client, enroll(housing_org, "A-1")).status_code == 200
+    cedar = make_org("cedar", "Cedar Housing Partners")
+    cedar_code = enroll(cedar, "C-9")
+    cedar_page = client.post(
+        f"/claim/{cedar_code}", data={"csrf_token": page_csrf(client, f"/claim/{cedar_code}")}
+    )
+    assert cedar_page.status_code == 303
+    assert "Cedar Housing Partners" in client.get(f"/claim/{cedar_code}").text  # hers, open
+    logout(client)
+    reset = fresh_code(housing_org, "A-1")
+    response = claim(client, reset, pin="739164")
+    assert response.status_code == 303
+    page = client.get(f"/claim/{cedar_code}")
+    assert page.status_code == 404
+    assert "Cedar" not in page.text and "This code does not work" in page.text
 
 
 def test_codes_are_read_forgivingly(client, housing_org):
