@@ -119,7 +119,8 @@ def _one_of_each_kind_first(items: list[Attention]) -> list[Attention]:
     """Two refusals and a late answer: the first of each kind, then the second refusal, so
     that every kind of news is on the first screen before any kind is said twice."""
     seen: set[str] = set()
-    first, rest = [], []
+    first: list[Attention] = []
+    rest: list[Attention] = []
     for item in items:
         (rest if item.kind in seen else first).append(item)
         seen.add(item.kind)

@@ -33,10 +33,7 @@ def _attention(html: str) -> str:
 def test_sharing_without_consent_and_an_undecided_request_come_first(world):
     section = _attention(world.maria.get("/").text)
     for recipient in ("Eastside Housing", "Hennepin County"):
-        assert (
-            f"Shared your data with {recipient} without your consent, on"
-            in section
-        )
+        assert f"Shared your data with {recipient} without your consent, on" in section
     assert "<h3>Northside Food Shelf</h3>" in section  # said once, above its items
     assert "Asks for your consent: Share with the county" in section
     # Each is a link to its place.
