@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.home.read_model import HomePage
+from app.home.read_model import RECENT_ANSWER, HomePage
 from app.organizations.models import Organization, Purpose
 
-RECENT = timedelta(days=30)  # how long an answer stays news, and how soon an end is near
+ENDS_SOON = timedelta(days=30)  # how soon the end of a consent is near
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
                     )
                 )
 
-    # Every correction of every organization, newest first: refusals, then the rest.
+    # Every correction of every organization, newest first.
     corrections: list[tuple[Any, Organization]] = sorted(
         (
             (c, org.organization)
@@ -61,27 +61,24 @@ def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
         key=lambda pair: pair[0].created_at,
         reverse=True,
     )
-    recent = now - RECENT
-    answered = [(c, o) for c, o in corrections if c.resolved_at and c.resolved_at > recent]
-    for c, organization in answered:
-        if c.status == "denied":
-            href = f"#holding-{c.holding_id}"  # the reason, and Add a statement if none yet
-            items.append(
+    # Refusals first (with their reasons), then acceptances and late answers, newest first.
+    recent = now - RECENT_ANSWER
+    refused: list[Attention] = []
+    later: list[Attention] = []
+    for c, organization in corrections:
+        href = f"#holding-{c.holding_id}"  # the reason, and Add a statement if none yet
+        answered = c.resolved_at is not None and c.resolved_at > recent
+        if c.status == "denied" and answered:
+            refused.append(
                 Attention(
                     "refused", organization, href, c.resolved_at, c.label, c.resolution_reason or ""
                 )
             )
-    for c, organization in corrections:
-        if c.status == "accepted" and c.resolved_at and c.resolved_at > recent:
-            items.append(
-                Attention(
-                    "accepted", organization, f"#holding-{c.holding_id}", c.resolved_at, c.label
-                )
-            )
+        elif c.status == "accepted" and answered:
+            later.append(Attention("accepted", organization, href, c.resolved_at, c.label))
         elif c.status == "requested" and c.due_by < now:
-            items.append(
-                Attention("late", organization, f"#holding-{c.holding_id}", c.due_by, c.label)
-            )
+            later.append(Attention("late", organization, href, c.due_by, c.label))
+    items += refused + later
 
     undecided, ending = [], []
     for org in page.organizations:
@@ -89,17 +86,17 @@ def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
             href = f"/consents/{org.enrollment.id}/{c.purpose.key}"
             if c.state == "requested":
                 undecided.append(Attention("undecided", org.organization, href, purpose=c.purpose))
-            elif c.state == "given" and c.consent is not None and c.consent.expires_at is not None:
-                if c.consent.expires_at < now + RECENT:
-                    ending.append(
-                        Attention(
-                            "ending",
-                            org.organization,
-                            href,
-                            c.consent.expires_at,
-                            purpose=c.purpose,
-                        )
+            elif (
+                c.state == "given"
+                and c.consent is not None
+                and c.consent.expires_at is not None
+                and c.consent.expires_at < now + ENDS_SOON
+            ):
+                ending.append(
+                    Attention(
+                        "ending", org.organization, href, c.consent.expires_at, purpose=c.purpose
                     )
+                )
     return items + undecided + ending
 
 

@@ -102,29 +102,13 @@ class OrganizationView:
     def anchor(self) -> str:
         return organization_anchor(self.organization)
 
-    def changes_with_time_at(self, now: datetime) -> datetime | None:
-        """The first moment after `now` when the clock alone changes what this section says:
-        a consent expires, or a correction becomes overdue."""
-        moments = [
-            c.consent.expires_at
-            for c in self.consents
-            if c.state == "given" and c.consent is not None and c.consent.expires_at
-        ]
-        moments += [
-            item.record.open_correction.due_by
-            for items in self.categories.values()
-            for item in items
-            if item.record is not None and item.record.open_correction is not None
-        ]
-        return min((m for m in moments if m > now), default=None)
-
 
 # Lists this long or shorter start open; longer ones start closed under a summary, so that a
 # person with five organizations scrolls through five summaries, not 300 cards. A list opens
 # anyway when something in it needs the participant (a flagged disclosure, a correction
 # waiting or answered in the last month), so a link from "What needs you" lands on it open.
 OPEN_UP_TO = {"holdings": 6, "disclosures": 5, "purposes": 3}
-RECENT_ANSWER = timedelta(days=30)
+RECENT_ANSWER = timedelta(days=30)  # how long an answer stays news (What needs you says it too)
 
 
 @dataclass
@@ -150,16 +134,9 @@ def organization_anchor(organization: Organization) -> str:
     return f"org-{organization.slug}"
 
 
-def build_home(
-    session: Session,
-    participant_id: str,
-    *,
-    pairs: list[tuple[Enrollment, Organization]] | None = None,
-) -> HomePage:
-    """Everything the home page shows of each organization; with `pairs`, of those enrollments
-    only (the sections that could not be reused)."""
-    if pairs is None:
-        pairs = enrollments_of(session, participant_id)
+def build_home(session: Session, participant_id: str) -> HomePage:
+    """Everything the home page shows of each organization holding the participant's data."""
+    pairs = enrollments_of(session, participant_id)
     if not pairs:
         return HomePage(organizations=[])
     enrollment_ids = [e.id for e, _o in pairs]
