@@ -242,7 +242,7 @@ def test_purpose_texts_fall_back_to_english_with_a_note(client, person):
     assert '<span class="fallback">' not in html
     section = html[html.index('<section class="organization"') :]
     assert section.count('class="fallback"') == 1
-    assert "Northside Food Shelf has not translated it yet." in section
+    assert "Northside Food Shelf todavía no lo ha traducido." in section  # in the page's language
     # The housing purpose has a Spanish title, which is shown without a note.
     assert "Compartir con el condado para ayuda de vivienda" in html
     english = client.get("/?lang=en").text

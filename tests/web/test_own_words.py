@@ -43,7 +43,7 @@ def test_a_label_not_in_the_page_language_is_marked_once_not_inline(client, mari
     page = correction_page(client, maria, "so")
     assert '<p class="label"><span lang="en">Phone number</span></p>' in page
     assert page.count('class="fallback"') == 1
-    assert "Northside Food Shelf has not translated it yet." in page
+    assert "Northside Food Shelf weli ma turjumin." in page  # the note, in Somali
     assert "not yet translated; shown in" not in page  # no note on the line itself
 
 
@@ -120,7 +120,7 @@ def test_the_home_page_shows_the_label_in_the_page_language(client, maria):
     assert "<dd>" in section and '<span lang="en">Intake form</span>' in section
     # The source is in English only: said once for the whole section, not on its line.
     assert section.count('class="fallback"') == 1
-    assert "Northside Food Shelf has not translated it yet." in section
+    assert "Northside Food Shelf todavía no lo ha traducido." in section  # in Spanish
     assert "not yet translated; shown in" not in section
 
 
