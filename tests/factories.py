@@ -24,6 +24,7 @@ from app.corrections.models import Correction
 from app.db import utcnow
 from app.events.models import Event
 from app.holdings.models import Holding
+from app.i18n import local
 from app.organizations.models import Organization, Staff
 from app.organizations.service import create_staff, get_organization
 from app.participants.models import Enrollment, Participant
@@ -529,3 +530,10 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+def shown_day(when: datetime) -> str:
+    """A stored time as the English pages show its date ("Dec 24, 2026"): in the network's
+    time zone, so a test run just after midnight UTC expects the day the page says."""
+    day = local(when)
+    return f"{day:%b} {day.day}, {day.year}"

@@ -22,6 +22,7 @@ from tests.factories import (
     events,
     hold,
     resolve,
+    shown_day,
 )
 from tests.webhooks.receiver import Receiver
 
@@ -103,8 +104,7 @@ def test_correction_journey_on_a_phone(
     phone_number = phone.locator("li.holding", has_text="Phone number")
     expect(phone_number.get_by_text("Correction requested")).to_be_visible()
     (requested,) = corrections(db)
-    due = requested.due_by
-    expect(phone_number.get_by_text(f"Due by {due:%b} {due.day}, {due.year}")).to_be_visible()
+    expect(phone_number.get_by_text(f"Due by {shown_day(requested.due_by)}")).to_be_visible()
     _no_sideways_scroll(phone)
 
     # The holder's receiver gets correction.requested.

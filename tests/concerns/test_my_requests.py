@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -27,12 +27,9 @@ from tests.factories import (
     request_correction,
     resolve,
     send_form,
+    shown_day,
     sign_up,
 )
-
-
-def _day(when: datetime) -> str:
-    return f"{when:%b} {when.day}, {when.year}"  # as the page shows a date, e.g. "Dec 24, 2026"
 
 
 def _page(client: TestClient) -> str:
@@ -86,8 +83,8 @@ def test_a_waiting_correction_shows_its_due_date(world, db):
     item = _item(page, correction_id)
     assert "Correction: Phone number" in item
     assert "Northside Food Shelf" in item
-    assert f"Sent {_day(correction.created_at)}" in item
-    assert f"Waiting, due by {_day(correction.due_by)}" in item
+    assert f"Sent {shown_day(correction.created_at)}" in item
+    assert f"Waiting, due by {shown_day(correction.due_by)}" in item
     assert "Overdue" not in item
     assert _group_of(page, correction_id) == "waiting"
     assert f'href="/#holding-{world.phone}"' in page
@@ -121,7 +118,7 @@ def test_a_refused_correction_shows_the_reason_and_offers_a_statement(world, db)
     item = _item(page, statement.id)
     assert "Statement of disagreement: Phone number" in item
     assert event.ack_due_by is not None
-    assert f"Waiting, due by {_day(event.ack_due_by)}" in item
+    assert f"Waiting, due by {shown_day(event.ack_due_by)}" in item
     # Once a statement is added, it is not offered again.
     assert f'href="/corrections/{correction_id}/statement"' not in page
 
@@ -146,7 +143,7 @@ def test_an_overdue_correction_says_overdue_and_comes_first(world, db):
 
     page = _page(world.maria)
     item = _item(page, correction_id)
-    assert f"Overdue since {_day(due)}" in item
+    assert f"Overdue since {shown_day(due)}" in item
     assert "Waiting" not in item
     assert _group_of(page, correction_id) == "overdue"
     assert f'href="/corrections/{correction_id}/concern"' in page
@@ -173,11 +170,11 @@ def test_a_deletion_request_and_a_concern_are_listed(world, db):
     item = _item(page, deletion.id)
     assert "Deletion request: Phone number" in item
     assert deletion_event.ack_due_by is not None
-    assert f"Waiting, due by {_day(deletion_event.ack_due_by)}" in item
+    assert f"Waiting, due by {shown_day(deletion_event.ack_due_by)}" in item
     item = _item(page, concern.id)
     assert "Concern: Sharing with Hennepin County" in item
     assert concern_event.ack_due_by is not None
-    assert f"Waiting, due by {_day(concern_event.ack_due_by)}" in item
+    assert f"Waiting, due by {shown_day(concern_event.ack_due_by)}" in item
     assert f'href="{path}#concern-{concern.id}"' in page
 
     # Northside answers both: each says so, with its note.
@@ -199,7 +196,7 @@ def test_an_overdue_deletion_request_says_overdue(world, db):
     db.expire_all()
     (deletion,) = db.exec(select(DeletionRequest)).all()
     page = _page(world.maria)
-    assert f"Overdue since {_day(event.ack_due_by)}" in _item(page, deletion.id)
+    assert f"Overdue since {shown_day(event.ack_due_by)}" in _item(page, deletion.id)
     assert f'href="/requests/{event.id}/concern"' in page
 
 

@@ -9,7 +9,7 @@ import re
 from sqlmodel import select
 
 from app.holdings.models import Holding
-from tests.factories import hold, purpose_body
+from tests.factories import hold, purpose_body, shown_day
 
 
 def _section(html: str, anchor: str) -> str:
@@ -228,7 +228,7 @@ def test_deleted_holdings_say_so_and_when(client, person, db):
     item = item[: item.index("</li>")]
     assert "Phone number" in item
     assert "<strong>Deleted</strong>" in item
-    assert f"{deleted.deleted_at:%b} {deleted.deleted_at.day}, {deleted.deleted_at.year}" in item
+    assert shown_day(deleted.deleted_at) in item
     assert "612-555-0100" not in html
 
 
