@@ -33,7 +33,7 @@ from app.corrections.views import TEMPLATE_GLOBALS as correction_template_global
 from app.corrections.views import router as corrections_router
 from app.db import database_unavailable, make_engine
 from app.home.views import router as home_router
-from app.home.words import TEMPLATE_GLOBALS as home_template_globals
+from app.home.rows import TEMPLATE_GLOBALS as home_template_globals
 from app.orgadmin import imports
 from app.orgadmin.routes import router as orgadmin_router
 from app.participants.deps import RecordsSealed

@@ -41,6 +41,3 @@ def purpose_words(
         )
         for p in purposes
     }
-
-
-TEMPLATE_GLOBALS = {"purpose_words": purpose_words}

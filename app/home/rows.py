@@ -1,0 +1,182 @@
+"""The rows of one organization's section of the home page: each holding and each disclosure,
+drawn in Python.
+
+A participant may have hundreds of rows, and in a template each row cost about forty
+attribute lookups, a dozen escapes and half a dozen calls (bench/home_page.py measured the
+rows as half the page's time). Here a row is one format string filled with words worked out
+once per section. What is rare keeps its macro: a sensitive value hidden behind Show
+(includes/holding_value.html, shared with its HTMX swap) and a holding's corrections,
+statements and deletion requests (corrections/holding_actions.html); the section hands both
+macros over, and a row calls them only when it needs them.
+
+Rows are f-strings, not Markup.format (a pure-Python formatter, slower than the template
+was): every text inserted goes through `escape` (markupsafe's C escape), except Markup made
+here or by a macro. Ids are ours and need none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from app.home.read_model import DisclosureView, HoldingView, OrganizationView
+from app.home.words import PurposeWords, purpose_words
+from app.i18n import format_date, gettext
+from app.web.templating import OwnWords
+
+
+class SectionRows:
+    """One organization's rows, in the page's language (set before the section is drawn).
+
+    holding_value(item, revealed) and holding_actions(item, org) are the two macros; `shown`
+    is the id of the sensitive value the participant asked to see, or None."""
+
+    def __init__(
+        self,
+        org: OrganizationView,
+        words: dict[int | None, PurposeWords],
+        own: OwnWords,
+        holding_value: Callable[..., Any],
+        holding_actions: Callable[..., Any],
+        shown: str | None,
+    ) -> None:
+        self.org, self.words, self.own, self.shown = org, words, own, shown
+        self.holding_value, self.holding_actions = holding_value, holding_actions
+        # The words every row repeats, translated and escaped once per section.
+        t = {
+            "why": gettext("Why"),
+            "allowed": gettext("Allowed because"),
+            "source": gettext("Where it came from"),
+            "kept": gettext("Kept until"),
+            "not_recorded": gettext("Not recorded"),
+            "deleted": gettext("Deleted"),
+            "correct": gettext("Request a correction"),
+            "delete": gettext("Ask to delete"),
+            "when": gettext("When"),
+            "what": gettext("What"),
+            "consent": gettext("Your consent"),
+            "covered": gettext("Your consent covered it"),
+            "not_covered": gettext("Your consent did not cover it"),
+            "warning": gettext("Warning:"),
+            "concern": gettext("Raise a concern"),
+            "without_consent": gettext("Shared without your consent."),
+            "not_in_plan": gettext("This recipient was not listed in the organization's plan."),
+        }
+        self.t = t = {key: str(escape(text)) for key, text in t.items()}
+        # Per purpose, the facts each of its holdings and disclosures repeat, and what the
+        # "not recorded" source and "kept until" say when a row has no date of its own.
+        self.holding_facts: dict[int | None, str] = {}
+        self.disclosure_facts: dict[int | None, str] = {}
+        self.kept: dict[int | None, str] = {}
+        for purpose in org.purposes:
+            w = words[purpose.id]
+            title, basis = escape(w.title), escape(w.basis)
+            self.holding_facts[purpose.id] = (
+                f'<dt>{t["why"]}</dt><dd><a href="{escape(w.href)}">{title}</a></dd>'
+                f"<dt>{t['allowed']}</dt><dd>{basis}</dd>"
+            )
+            allowed = (
+                f"<dt>{t['consent']}</dt><dd>{t['covered']}</dd>"
+                if purpose.basis == "consent"
+                else f"<dt>{t['allowed']}</dt><dd>{basis}</dd>"
+            )
+            self.disclosure_facts[purpose.id] = f"<dt>{t['why']}</dt><dd>{title}</dd>{allowed}"
+            self.kept[purpose.id] = str(escape(w.kept_after_collection))
+
+    def holdings(self, items: Iterable[HoldingView]) -> Markup:
+        return Markup("".join(self.holding(item) for item in items))  # noqa: S704 - escaped
+
+    def holding(self, item: HoldingView) -> str:
+        h, t = item.holding, self.t
+        hid, purpose_id = h.id, h.purpose_id
+        facts = self.holding_facts[purpose_id]
+        if item.deleted:
+            note = gettext(
+                "on %(date)s. The organization no longer holds it.", date=format_date(h.deleted_at)
+            )
+            body = (
+                f'<p class="deleted-note"><strong>{t["deleted"]}</strong> {escape(note)}</p>'
+                f'<dl class="facts">{facts}</dl>'
+            )
+        else:
+            if item.hidden_at_first:
+                value = str(self.holding_value(item, self.shown == hid))
+            else:
+                value = (
+                    f'<div class="value" id="value-{hid}" tabindex="-1">'
+                    f'<p class="value-text">{escape(h.value)}</p></div>'
+                )
+            source = self.own.source(h) or t["not_recorded"]
+            if h.collected_at:
+                source = f"{source}, {escape(format_date(h.collected_at))}"
+            kept = escape(format_date(h.retain_until)) if h.retain_until else self.kept[purpose_id]
+            body = (
+                f'{value}<dl class="facts">{facts}<dt>{t["source"]}</dt><dd>{source}</dd>'
+                f"<dt>{t['kept']}</dt><dd>{kept}</dd></dl>"
+            )
+        if item.record is not None or item.purpose.basis == "legal_obligation":
+            # Corrections, statements and deletion requests of it, and what may be asked.
+            actions = str(self.holding_actions(item, self.org))
+        elif not item.deleted:
+            # Nothing asked about it yet: the requests anyone may make (as the macro offers).
+            actions = (
+                f'<div class="holding-record"><p class="actions">{self._ask(hid, "correction")}'
+                + (f" {self._ask(hid, 'deletion')}" if self.words[purpose_id].may_delete else "")
+                + "</p></div>"
+            )
+        else:
+            actions = ""
+        return (
+            f'<li class="holding{" deleted" if item.deleted else ""}" id="holding-{hid}">'
+            f'<p class="label" id="label-{hid}">{self.own.label(h)}</p>{body}{actions}</li>\n'
+        )
+
+    def _ask(self, holding_id: str, what: str) -> str:
+        text = self.t["correct" if what == "correction" else "delete"]
+        return (
+            f'<a class="button secondary" href="/holdings/{holding_id}/{what}"'
+            f' aria-describedby="label-{holding_id}">{text}</a>'
+        )
+
+    def disclosures(self, items: Iterable[DisclosureView]) -> Markup:
+        return Markup("".join(self.disclosure(d) for d in items))  # noqa: S704 - escaped
+
+    def disclosure(self, d: DisclosureView) -> str:
+        disclosure, t = d.disclosure, self.t
+        did = disclosure.id
+        flag = ""
+        if disclosure.flagged:
+            reasons = " ".join(
+                t[key]
+                for reason, key in (
+                    ("consent_not_given", "without_consent"),
+                    ("recipient_not_in_plan", "not_in_plan"),
+                )
+                if reason in disclosure.flag_reasons
+            )
+            flag = (
+                f'<p class="flag"><span aria-hidden="true">⚠ </span>'
+                f"<strong>{t['warning']}</strong> {reasons}</p>"
+                f'<p><a class="button secondary" href="/disclosures/{did}/concern"'
+                f' aria-describedby="disclosure-{did}">{t["concern"]}</a></p>'
+            )
+        if d.consent_covered is False:
+            title = escape(self.words[disclosure.purpose_id].title)
+            why = (
+                f"<dt>{t['why']}</dt><dd>{title}</dd>"
+                f"<dt>{t['consent']}</dt><dd><strong>{t['not_covered']}</strong></dd>"
+            )
+        else:
+            why = self.disclosure_facts[disclosure.purpose_id]
+        return (
+            f'<li class="disclosure{" flagged" if disclosure.flagged else ""}">{flag}'
+            f'<p class="label" id="disclosure-{did}">{escape(disclosure.recipient_name)}</p>'
+            f'<dl class="facts"><dt>{t["when"]}</dt>'
+            f"<dd>{escape(format_date(disclosure.disclosed_at))}</dd>"
+            f"<dt>{t['what']}</dt><dd>{escape(', '.join(d.labels))}</dd>{why}</dl></li>\n"
+        )
+
+
+TEMPLATE_GLOBALS = {"purpose_words": purpose_words, "section_rows": SectionRows}
