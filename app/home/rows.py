@@ -1,5 +1,5 @@
-"""The rows of one organization's section of the home page: each holding and each disclosure,
-drawn in Python.
+"""The rows of one organization's section of the home page: each holding, disclosure, consent
+and purpose, drawn in Python.
 
 A participant may have hundreds of rows, and in a template each row cost about forty
 attribute lookups, a dozen escapes and half a dozen calls (bench/home_page.py measured the
@@ -21,9 +21,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from app.home.read_model import DisclosureView, HoldingView, OrganizationView
+from app.home.read_model import ConsentView, DisclosureView, HoldingView, OrganizationView
 from app.home.words import PurposeWords, purpose_words
 from app.i18n import format_date, gettext
+from app.web import labels
 from app.web.templating import OwnWords
 
 
@@ -63,6 +64,12 @@ class SectionRows:
             "concern": gettext("Raise a concern"),
             "without_consent": gettext("Shared without your consent."),
             "not_in_plan": gettext("This recipient was not listed in the organization's plan."),
+            "withdraw": gettext("Withdraw consent"),
+            "give": gettext("Give consent"),
+            "details": gettext("Details and history"),
+            "kept_for": gettext("Kept for"),
+            "shared_with": gettext("May be shared with"),
+            "if_no": gettext("If you say no"),
         }
         self.t = t = {key: str(escape(text)) for key, text in t.items()}
         # Per purpose, the facts each of its holdings and disclosures repeat, and what the
@@ -108,7 +115,10 @@ class SectionRows:
                     f'<div class="value" id="value-{hid}" tabindex="-1">'
                     f'<p class="value-text">{escape(h.value)}</p></div>'
                 )
-            source = self.own.source(h) or t["not_recorded"]
+            # A plain label or source (no text per language) is only escaped: most rows.
+            source = (self.own.source(h) if h.source_texts else escape(h.source or "")) or t[
+                "not_recorded"
+            ]
             if h.collected_at:
                 source = f"{source}, {escape(format_date(h.collected_at))}"
             kept = escape(format_date(h.retain_until)) if h.retain_until else self.kept[purpose_id]
@@ -128,9 +138,10 @@ class SectionRows:
             )
         else:
             actions = ""
+        label = self.own.label(h) if h.label_texts else escape(h.label)
         return (
             f'<li class="holding{" deleted" if item.deleted else ""}" id="holding-{hid}">'
-            f'<p class="label" id="label-{hid}">{self.own.label(h)}</p>{body}{actions}</li>\n'
+            f'<p class="label" id="label-{hid}">{label}</p>{body}{actions}</li>\n'
         )
 
     def _ask(self, holding_id: str, what: str) -> str:
@@ -176,6 +187,60 @@ class SectionRows:
             f'<dl class="facts"><dt>{t["when"]}</dt>'
             f"<dd>{escape(format_date(disclosure.disclosed_at))}</dd>"
             f"<dt>{t['what']}</dt><dd>{escape(', '.join(d.labels))}</dd>{why}</dl></li>\n"
+        )
+
+    def consents(self, items: Iterable[ConsentView]) -> Markup:
+        return Markup("".join(self.consent(c) for c in items))  # noqa: S704 - escaped
+
+    def consent(self, c: ConsentView) -> str:
+        t, key = self.t, c.purpose.key
+        cid = f"consent-{self.org.organization.slug}-{key}"
+        href = f"/consents/{self.org.enrollment.id}/{key}"
+        state = escape(labels.state_words(c.state))
+        how = ""
+        if c.consent is not None and c.consent.method != "self":
+            by = f", {escape(c.consent.recorded_by)}" if c.consent.recorded_by else ""
+            how = f" ({escape(labels.method_words(c.consent.method))}{by})"
+        until = ""
+        if c.state == "given" and c.consent is not None and c.consent.expires_at:
+            until = ". " + escape(gettext("Until %(date)s", date=format_date(c.consent.expires_at)))
+        decision, style, text = (
+            ("withdraw", "secondary", t["withdraw"])
+            if c.state == "given"
+            else ("give", "primary", t["give"])
+        )
+        return (
+            f'<li class="consent" id="{escape(cid)}">'
+            f'<p class="label" id="{escape(cid)}-title">{escape(self.words[c.purpose.id].title)}</p>'
+            f'<p class="state state-{escape(c.state)}"><strong>{escape(labels.state_name(c.state))}'
+            f"</strong>: {state}{how}{until}</p>"
+            f'<div class="actions"><form method="get" action="{escape(href)}">'
+            f'<input type="hidden" name="decision" value="{decision}">'
+            f'<button type="submit" class="button {style}" aria-describedby="{escape(cid)}-title">'
+            f"{text}</button></form>"
+            f' <a href="{escape(href)}" aria-describedby="{escape(cid)}-title">{t["details"]}</a>'
+            "</div></li>\n"
+        )
+
+    def purposes(self) -> Markup:
+        return Markup("".join(self.purpose(p) for p in self.org.purposes))  # noqa: S704 - escaped
+
+    def purpose(self, p: Any) -> str:
+        t, w = self.t, self.words[p.id]
+        description = f"<p>{escape(self.own(p.description))}</p>" if p.description else ""
+        facts = (
+            f"<dt>{t['allowed']}</dt><dd>{escape(w.basis)}</dd>"
+            f"<dt>{t['kept_for']}</dt><dd>{escape(labels.retention_words(p.retention_days))}</dd>"
+        )
+        if p.recipients:
+            names = ", ".join(r["name"] for r in p.recipients)
+            facts += f"<dt>{t['shared_with']}</dt><dd>{escape(names)}</dd>"
+        if p.basis == "consent" and p.refusal_consequence:
+            facts += f"<dt>{t['if_no']}</dt><dd>{escape(self.own(p.refusal_consequence))}</dd>"
+        return (
+            f'<li id="purpose-{escape(self.org.organization.slug)}-{escape(p.key)}">'
+            f'<p class="label">{escape(w.title)}</p>{description}'
+            f'<dl class="facts">{facts}</dl></li>\n'
         )
 
 

@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -86,7 +87,8 @@ class FieldKeys:
                 "key back after the current one, then run `consent-portal keys reencrypt`"
             )
         try:
-            raw = base64.urlsafe_b64decode(encoded.encode("ascii"))
+            # base64.urlsafe_b64decode, without its Python wrappers: a page decrypts hundreds.
+            raw = binascii.a2b_base64(encoded.encode("ascii").translate(_FROM_URLSAFE))
             plaintext = cipher.decrypt(
                 raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(kid, column)
             )
@@ -105,8 +107,12 @@ def is_encrypted(stored: str) -> bool:
     return stored.startswith(PREFIX)
 
 
+@cache
 def _associated_data(kid: str, column: str) -> bytes:
     return f"{VERSION}:{kid}:{column}".encode()
+
+
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 # --- the keys in use ------------------------------------------------------------------------
