@@ -61,7 +61,9 @@ class HoldingView:
 class DisclosureView:
     disclosure: Any  # a Disclosure, or a plain row with the same columns (read-only)
     purpose: Purpose
-    labels: list[str]
+    # What was shared: each holding's row (its label is picked in the page's language when
+    # drawn), or the field key of one the organization no longer holds.
+    shared: list[Any]
     recipient_organization: Organization | None
 
     @property
@@ -177,9 +179,9 @@ def build_home(session: Session, participant_id: str) -> HomePage:
     records = holding_records(session, enrollment_ids=enrollment_ids)
 
     views = {e.id: OrganizationView(organization=o, enrollment=e) for e, o in pairs}
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    by_key: dict[str, dict[str, Any]] = defaultdict(dict)
     for h in holdings:
-        labels[h.enrollment_id][h.field_key] = h.label
+        by_key[h.enrollment_id][h.field_key] = h
         views[h.enrollment_id].categories.setdefault(h.category, []).append(
             HoldingView(h, purposes[h.purpose_id], records.get(h.id))
         )
@@ -188,7 +190,7 @@ def build_home(session: Session, participant_id: str) -> HomePage:
             DisclosureView(
                 disclosure=d,
                 purpose=purposes[d.purpose_id],
-                labels=[labels[d.enrollment_id].get(k, k) for k in d.field_keys],
+                shared=[by_key[d.enrollment_id].get(k, k) for k in d.field_keys],
                 recipient_organization=recipients.get(d.recipient_organization_id),
             )
         )

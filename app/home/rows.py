@@ -138,11 +138,15 @@ class SectionRows:
             )
         else:
             actions = ""
-        label = self.own.label(h) if h.label_texts else escape(h.label)
+        label = self._label(h)
         return (
             f'<li class="holding{" deleted" if item.deleted else ""}" id="holding-{hid}">'
             f'<p class="label" id="label-{hid}">{label}</p>{body}{actions}</li>\n'
         )
+
+    def _label(self, holding: Any) -> Markup:
+        # A plain label (no text per language) is only escaped: most rows.
+        return self.own.label(holding) if holding.label_texts else escape(holding.label)
 
     def _ask(self, holding_id: str, what: str) -> str:
         text = self.t["correct" if what == "correction" else "delete"]
@@ -181,12 +185,13 @@ class SectionRows:
             )
         else:
             why = self.disclosure_facts[disclosure.purpose_id]
+        what = ", ".join(escape(h) if isinstance(h, str) else self._label(h) for h in d.shared)
         return (
             f'<li class="disclosure{" flagged" if disclosure.flagged else ""}">{flag}'
             f'<p class="label" id="disclosure-{did}">{escape(disclosure.recipient_name)}</p>'
             f'<dl class="facts"><dt>{t["when"]}</dt>'
             f"<dd>{escape(format_date(disclosure.disclosed_at))}</dd>"
-            f"<dt>{t['what']}</dt><dd>{escape(', '.join(d.labels))}</dd>{why}</dl></li>\n"
+            f"<dt>{t['what']}</dt><dd>{what}</dd>{why}</dl></li>\n"
         )
 
     def consents(self, items: Iterable[ConsentView]) -> Markup:

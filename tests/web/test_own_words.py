@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app import i18n
-from tests.factories import add_purpose, hold, holding_id, sign_in_staff
+from tests.factories import add_purpose, disclose, hold, holding_id, sign_in_staff
 
 LABEL = {"en": "Phone number", "es": "Número de teléfono"}
 
@@ -122,6 +122,15 @@ def test_the_home_page_shows_the_label_in_the_page_language(client, maria):
     assert section.count('class="fallback"') == 1
     assert "Northside Food Shelf todavía no lo ha traducido." in section  # in Spanish
     assert "not yet translated; shown in" not in section
+
+
+def test_what_was_shared_is_named_in_the_page_language(client, person, maria):
+    disclose(person.org, "A-1", {"name": "County Housing"}, ["phone"])
+    page = client.get("/?lang=es").text
+    shared = page[page.index('<li class="disclosure') :]
+    shared = shared[: shared.index("</li>")]
+    assert "<dd>Número de teléfono</dd>" in shared
+    assert "Phone number" not in shared
 
 
 def test_the_home_page_says_nothing_when_all_is_translated(client, person):
