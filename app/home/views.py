@@ -24,6 +24,9 @@ router = APIRouter(dependencies=[Depends(web_context)])
 
 # Query parameters that announce something about one item of the page.
 NOTICES = ("show", "sent", "statement", "deletion")
+# Query parameters that say how the participant just came to one organization with its code
+# (the value is that enrollment's id): the notice is in that organization's section.
+ARRIVALS = ("added", "pin", "opened")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -40,7 +43,12 @@ async def home(
             render_fragment(
                 request,
                 "participants/home_organization.html",
-                {"org": view, "shown": request.query_params.get("show"), "notice": notice},
+                {
+                    "org": view,
+                    "shown": request.query_params.get("show"),
+                    "notice": notice,
+                    "arrived": arrived(request, view.enrollment.id),
+                },
             ),
         )
         for view in page.organizations
@@ -52,6 +60,10 @@ async def home(
         "reset": recovery.reset_notice_due(db, participant.id),
     }
     return render(request, "participants/home.html", context)
+
+
+def arrived(request: Request, enrollment_id: str) -> str | None:
+    return next((a for a in ARRIVALS if request.query_params.get(a) == enrollment_id), None)
 
 
 @router.get("/holdings/{holding_id}/value", response_class=HTMLResponse)

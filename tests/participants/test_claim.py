@@ -175,8 +175,14 @@ def test_a_second_organization_joins_the_same_account(client, housing_org, make_
     )
     assert response.status_code == 303
     assert response.headers["location"].endswith("#org-cedar")
-    home = client.get("/")
+    home = client.get(response.headers["location"])
     assert housing_org.name in home.text and "Cedar Housing Partners" in home.text
+    # Where the page lands, in Cedar's section, a notice names it (and none elsewhere).
+    cedar_section = home.text[home.text.index('id="org-cedar"') :]
+    assert (
+        "Cedar Housing Partners was added to your account." in cedar_section.split("</h2>")[1][:200]
+    )
+    assert home.text.count("was added to your account") == 1
     participants = db.exec(select(Participant)).all()
     assert len(participants) == 1
     owners = {e.participant_id for e in db.exec(select(Enrollment)).all()}
