@@ -325,8 +325,7 @@ def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None
     base, page, check = live_server.url, audit.page, audit.check
     _log_in(page, base, audit.locale)
     # The first screen of a phone names what needs the participant, each item whole in view.
-    # (The undecided request after them fits in English, Spanish and Hmong, not yet in Somali.)
-    for kind in ("unconsented", "refused", "late"):
+    for kind in ("unconsented", "refused", "late", "undecided"):
         box = page.locator(f".attention li.attention-{kind}").first.bounding_box()
         assert box is not None and box["y"] + box["height"] <= PHONE["height"], (kind, box)
     for state in (".hidden-value", ".holding.deleted", ".disclosure.flagged", ".statement"):

@@ -102,7 +102,9 @@ def test_claim_by_keyboard(live_server: Any, phone: Page, northside: Org) -> Non
     tab_to(phone, phone.get_by_role("link", name="Continue to your data"))
     phone.keyboard.press("Enter")
     expect(phone).to_have_url(re.compile(r"/\?added="))
-    expect(phone.get_by_role("status")).to_contain_text("The organization was added")
+    expect(phone.get_by_role("status")).to_contain_text(
+        f"{northside.name} was added to your account."
+    )
 
 
 def test_log_in_by_keyboard(live_server: Any, phone: Page, db: Any, northside: Org) -> None:
