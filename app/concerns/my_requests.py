@@ -21,7 +21,7 @@ from app.db import utcnow
 from app.disclosures.models import Disclosure
 from app.events.models import Event
 from app.events.service import is_overdue_event
-from app.holdings.models import Holding
+from app.holdings.models import Holding, label_text
 from app.organizations.models import Organization
 from app.participants.service import enrollments_of
 
@@ -50,6 +50,8 @@ class MyRequest:
     concern_link: str | None = None  # where to raise a concern, while it is overdue
     statement_link: str | None = None  # where to add a statement, after a denial
     about_kind: str = "holding"  # for a concern: "disclosure", "correction" or "request"
+    # The language `about` is in when it is not the page's (a label not yet translated).
+    about_language: str | None = None
     replies: int = 0  # a concern's replies from the network administrators
 
 
@@ -76,22 +78,23 @@ def _acknowledged(
     kind: str,
     request_id: str,
     organization: Organization,
-    about: str,
+    holding: Holding,
     sent_at: datetime,
-    holding_id: str,
     event: Event | None,
     now: datetime,
 ) -> MyRequest:
-    """A deletion request or a statement: waiting, overdue (a concern may be raised about its
-    event) or answered, as its event's acknowledgement says."""
+    """A deletion request or a statement about `holding`: waiting, overdue (a concern may be
+    raised about its event) or answered, as its event's acknowledgement says."""
+    label, language = label_text(holding)  # in the page's language, as the home page shows it
     item = MyRequest(
         kind,
         request_id,
         organization,
-        about,
+        label,
         sent_at,
         _ack_standing(event, now),
-        link=f"/#holding-{holding_id}",
+        link=f"/#holding-{holding.id}",
+        about_language=language,
     )
     _ack_answer(item, event)
     if item.standing == "overdue" and event is not None:
@@ -113,7 +116,9 @@ def my_requests(
     items: list[MyRequest] = []
 
     deletions = session.exec(
-        select(DeletionRequest).where(col(DeletionRequest.enrollment_id).in_(ids))
+        select(DeletionRequest, Holding)
+        .join(Holding, col(Holding.id) == DeletionRequest.holding_id)
+        .where(col(DeletionRequest.enrollment_id).in_(ids))
     ).all()
     statements = session.exec(
         select(Statement, Holding)
@@ -122,7 +127,7 @@ def my_requests(
     ).all()
     concerns = session.exec(select(Concern).where(col(Concern.enrollment_id).in_(ids))).all()
 
-    event_ids = [d.event_id for d in deletions if d.event_id]
+    event_ids = [d.event_id for d, _h in deletions if d.event_id]
     event_ids += [c.event_id for c in concerns if c.event_id]
     events = {e.id: e for e in session.exec(select(Event).where(col(Event.id).in_(event_ids)))}
     # A statement names no event; its holder's statement.added event names the statement.
@@ -146,17 +151,19 @@ def my_requests(
         .where(col(Correction.enrollment_id).in_(ids))
     ).all()
     for c, corrected in corrections:
+        label, language = label_text(corrected)  # in the page's language, as the home page
         item = MyRequest(
             "correction",
             c.id,
             orgs[c.enrollment_id],
-            c.label,
+            label,
             c.created_at,
             "answered"
             if c.status != "requested"
             else ("overdue" if is_overdue(c, now) else "waiting"),
             due_by=c.due_by,
             link=f"/#holding-{c.holding_id}",
+            about_language=language,
         )
         if c.status != "requested":
             item.outcome = c.status
@@ -170,16 +177,15 @@ def my_requests(
         items.append(item)
 
     # A deletion request and a statement are answered alike: by acknowledging their event.
-    for d in deletions:
+    for d, holding in deletions:
         event = events.get(d.event_id or "")
         items.append(
             _acknowledged(
                 "deletion",
                 d.id,
                 orgs[d.enrollment_id],
-                d.label,
+                holding,
                 d.created_at,
-                d.holding_id,
                 event,
                 now,
             )
@@ -191,9 +197,8 @@ def my_requests(
                 "statement",
                 s.id,
                 orgs[s.enrollment_id],
-                holding.label,
+                holding,
                 s.created_at,
-                s.holding_id,
                 event,
                 now,
             )

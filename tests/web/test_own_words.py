@@ -9,7 +9,14 @@ import re
 import pytest
 
 from app import i18n
-from tests.factories import add_purpose, disclose, hold, holding_id, sign_in_staff
+from tests.factories import (
+    add_purpose,
+    disclose,
+    hold,
+    holding_id,
+    request_correction,
+    sign_in_staff,
+)
 
 LABEL = {"en": "Phone number", "es": "Número de teléfono"}
 
@@ -131,6 +138,15 @@ def test_what_was_shared_is_named_in_the_page_language(client, person, maria):
     shared = shared[: shared.index("</li>")]
     assert "<dd>Número de teléfono</dd>" in shared
     assert "Phone number" not in shared
+
+
+def test_my_requests_names_the_holding_in_the_page_language(client, maria):
+    request_correction(client, maria)
+    spanish = client.get("/requests?lang=es").text
+    assert "Número de teléfono</h3>" in spanish and "Phone number" not in spanish
+    somali = client.get("/requests?lang=so").text  # no Somali label: English, marked once
+    assert '<span lang="en">Phone number</span></h3>' in somali
+    assert somali.count('class="fallback"') == 1
 
 
 def test_the_home_page_says_nothing_when_all_is_translated(client, person):
