@@ -4,10 +4,10 @@ and purpose, drawn in Python.
 A participant may have hundreds of rows, and in a template each row cost about forty
 attribute lookups, a dozen escapes and half a dozen calls (bench/home_page.py measured the
 rows as half the page's time). Here a row is one format string filled with words worked out
-once per section. What is rare keeps its macro: a sensitive value hidden behind Show
-(includes/holding_value.html, shared with its HTMX swap) and a holding's corrections,
-statements and deletion requests (corrections/holding_actions.html); the section hands both
-macros over, and a row calls them only when it needs them.
+once per section. A sensitive value hidden behind Show is drawn here too (holding_value, which
+its HTMX swap uses as well). What is rare keeps its macro: the corrections, statements and
+deletion requests made about a holding (corrections/holding_actions.html), which the section
+hands over and a row calls only when there are some.
 
 Rows are f-strings, not Markup.format (a pure-Python formatter, slower than the template
 was): every text inserted goes through `escape` (markupsafe's C escape), except Markup made
@@ -31,20 +31,19 @@ from app.web.templating import OwnWords
 class SectionRows:
     """One organization's rows, in the page's language (set before the section is drawn).
 
-    holding_value(item, revealed) and holding_actions(item, org) are the two macros; `shown`
-    is the id of the sensitive value the participant asked to see, or None."""
+    holding_actions(item, org) is the macro for a holding with requests made about it;
+    `shown` is the id of the sensitive value the participant asked to see, or None."""
 
     def __init__(
         self,
         org: OrganizationView,
         words: dict[int | None, PurposeWords],
         own: OwnWords,
-        holding_value: Callable[..., Any],
         holding_actions: Callable[..., Any],
         shown: str | None,
     ) -> None:
         self.org, self.words, self.own, self.shown = org, words, own, shown
-        self.holding_value, self.holding_actions = holding_value, holding_actions
+        self.holding_actions = holding_actions
         # The words every row repeats, translated and escaped once per section.
         t = {
             "why": gettext("Why"),
@@ -70,6 +69,10 @@ class SectionRows:
             "kept_for": gettext("Kept for"),
             "shared_with": gettext("May be shared with"),
             "if_no": gettext("If you say no"),
+            "by_law": gettext(
+                "The law requires %(organization)s to keep this, so it can't simply be deleted.",
+                organization=org.organization.name,
+            ),
         }
         self.t = t = {key: str(escape(text)) for key, text in t.items()}
         # Per purpose, the facts each of its holdings and disclosures repeat, and what the
@@ -109,7 +112,7 @@ class SectionRows:
             )
         else:
             if item.hidden_at_first:
-                value = str(self.holding_value(item, self.shown == hid))
+                value = holding_value(item, self.shown == hid)
             else:
                 value = (
                     f'<div class="value" id="value-{hid}" tabindex="-1">'
@@ -126,7 +129,8 @@ class SectionRows:
                 f'{value}<dl class="facts">{facts}<dt>{t["source"]}</dt><dd>{source}</dd>'
                 f"<dt>{t['kept']}</dt><dd>{kept}</dd></dl>"
             )
-        if item.record is not None or item.purpose.basis == "legal_obligation":
+        label = self._label(h)
+        if item.record is not None:
             # Corrections, statements and deletion requests of it, and what may be asked.
             actions = str(self.holding_actions(item, self.org))
         elif not item.deleted:
@@ -134,11 +138,16 @@ class SectionRows:
             actions = (
                 f'<div class="holding-record"><p class="actions">{self._ask(hid, "correction")}'
                 + (f" {self._ask(hid, 'deletion')}" if self.words[purpose_id].may_delete else "")
-                + "</p></div>"
+                + "</p>"
             )
+            if item.purpose.basis == "legal_obligation":
+                actions += (
+                    f'<p class="gentle">{t["by_law"]} <a href="/holdings/{hid}/deletion">'
+                    f'{t["why"]}<span class="visually-hidden">: {label}</span></a></p>'
+                )
+            actions += "</div>"
         else:
             actions = ""
-        label = self._label(h)
         return (
             f'<li class="holding{" deleted" if item.deleted else ""}" id="holding-{hid}">'
             f'<p class="label" id="label-{hid}">{label}</p>{body}{actions}</li>\n'
@@ -249,4 +258,40 @@ class SectionRows:
         )
 
 
-TEMPLATE_GLOBALS = {"purpose_words": purpose_words, "section_rows": SectionRows}
+def holding_value(item: HoldingView, revealed: bool) -> str:
+    """One holding's value, hidden behind Show when it is sensitive (its HTMX swap, the block
+    revealed_value of participants/home.html, shows it with this too)."""
+    hid = item.holding.id
+    if item.hidden_at_first and not revealed:
+        gentle = gettext(
+            "This may be about something personal. It is hidden until you choose to see it."
+        )
+        return (
+            f'<div class="value hidden-value" id="value-{hid}">'
+            f'<p class="gentle">{escape(gentle)}</p>'
+            f'<form method="get" action="/holdings/{hid}/value" data-hx-get="/holdings/{hid}/value"'
+            f' data-hx-target="#value-{hid}" data-hx-swap="outerHTML">'
+            f'<button type="submit" class="button secondary" aria-describedby="label-{hid}">'
+            f"{escape(gettext('Show'))}</button></form></div>"
+        )
+    hide = (
+        f'<p class="hide-link"><a href="/#holding-{hid}" aria-describedby="label-{hid}">'
+        f"{escape(gettext('Hide'))}</a></p>"
+        if item.hidden_at_first
+        else ""
+    )
+    return (
+        f'<div class="value" id="value-{hid}" tabindex="-1">'
+        f'<p class="value-text">{escape(item.holding.value)}</p>{hide}</div>'
+    )
+
+
+def revealed_value(item: HoldingView) -> Markup:
+    return Markup(holding_value(item, True))  # noqa: S704 - escaped
+
+
+TEMPLATE_GLOBALS = {
+    "purpose_words": purpose_words,
+    "section_rows": SectionRows,
+    "revealed_value": revealed_value,
+}
