@@ -21,7 +21,6 @@ from app.participants import recovery
 from app.participants.deps import CurrentParticipant, OpenParticipant
 from app.participants.models import Participant
 from app.participants.service import (
-    FormError,
     LockedOut,
     UsernameTaken,
     authenticate,
@@ -38,7 +37,7 @@ from app.security.passwords import off_loop
 from app.security.sessions import start_session
 from app.web.cookies import queue_cookie
 from app.web.deps import SESSION_COOKIE, WebContextDep, web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

@@ -15,9 +15,8 @@ from app.admin.views import CurrentAdmin
 from app.concerns.models import MAX_CONCERN_TEXT, MAX_REPLY_TEXT, Concern
 from app.concerns.service import ConcernView, concern_for_admin, reply_to_concern
 from app.db import SessionDep
-from app.participants.service import FormError
 from app.web.deps import not_found, web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

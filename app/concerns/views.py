@@ -21,9 +21,8 @@ from app.db import SessionDep
 from app.events.catalogue import EVENT_WORDS
 from app.participants.deps import CurrentParticipant
 from app.participants.models import Participant
-from app.participants.service import FormError
 from app.web.deps import not_found, web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

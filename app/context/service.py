@@ -22,7 +22,8 @@ from app.i18n import gettext as _
 from app.organizations.models import Organization
 from app.participants.form_text import clean_text
 from app.participants.models import Enrollment, Participant
-from app.participants.service import FormError, enrollments_of
+from app.participants.service import enrollments_of
+from app.web.forms import FormError
 
 
 def own_notes(session: Session, *, participant_id: str) -> list[ContextNote]:

@@ -13,9 +13,9 @@ from app.db import SessionDep
 from app.i18n import lazy_gettext as _l
 from app.participants.deps import OpenParticipant
 from app.participants.models import Participant
-from app.participants.service import FormError, enrollments_of
+from app.participants.service import enrollments_of
 from app.web.deps import not_found, web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

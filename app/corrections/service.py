@@ -40,7 +40,7 @@ from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
 from app.participants.form_text import checked_text
 from app.participants.models import Enrollment
-from app.participants.service import FormError
+from app.web.forms import FormError
 
 # --- a correction as organizations are told it -------------------------------------------------
 

@@ -16,9 +16,8 @@ from app.corrections.statements import add_statement
 from app.db import SessionDep
 from app.participants.deps import CurrentParticipant
 from app.participants.models import Participant
-from app.participants.service import FormError
 from app.web.deps import not_found, web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

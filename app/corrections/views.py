@@ -17,9 +17,8 @@ from app.db import SessionDep
 from app.events.service import is_overdue_event
 from app.holdings.sensitivity import is_hidden_at_first
 from app.participants.deps import CurrentParticipant
-from app.participants.service import FormError
 from app.web.deps import web_context
-from app.web.forms import FormErrors
+from app.web.forms import FormError, FormErrors
 from app.web.templating import render
 
 router = APIRouter(dependencies=[Depends(web_context)])

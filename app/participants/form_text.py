@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.i18n import format_number
 from app.i18n import gettext as _
-from app.participants.service import FormError
+from app.web.forms import FormError
 
 
 def clean_text(value: str) -> str:

@@ -18,6 +18,7 @@ from app.security.devices import known_device
 from app.security.passwords import hash_secret, verify_secret
 from app.security.sessions import end_all_sessions
 from app.security.tokens import digest, new_claim_code, normalize_claim_code
+from app.web.forms import FormError
 
 CLAIM_CODE_VALID = timedelta(days=30)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -37,15 +38,6 @@ WINDOW = timedelta(minutes=15)
 
 class DuplicateRef(ValueError):
     """The organization already enrolled someone with this external_ref."""
-
-
-class FormError(ValueError):
-    """Bad input on a participant form: `field` names the field, the message is translated."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # --- enrolling (the organization's side) -----------------------------------------------------

@@ -20,7 +20,6 @@ from app.participants import recovery
 from app.participants.service import (
     Claim,
     CodeAlreadyUsed,
-    FormError,
     LockedOut,
     authenticate,
     claim_failed,
@@ -38,7 +37,7 @@ from app.security.passwords import off_loop
 from app.security.sessions import end_session, start_session
 from app.web.cookies import queue_cookie
 from app.web.deps import LANG_COOKIE, SESSION_COOKIE, WebContextDep, web_context
-from app.web.forms import FormErrors, safe_next
+from app.web.forms import FormError, FormErrors, safe_next
 from app.web.templating import is_htmx, render, time_tag
 
 router = APIRouter(dependencies=[Depends(web_context)])

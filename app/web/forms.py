@@ -6,6 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class FormError(ValueError):
+    """Bad input on a form, found by the service that checks it: `field` names the field (its
+    id, for the summary's link), the message is translated. The view adds it to FormErrors."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 @dataclass
 class FormErrors:
     errors: dict[str, str] = field(default_factory=dict)
