@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.concerns.models import Concern, ConcernReply
+from app.concerns.service import concern_path
 from app.corrections.models import Correction, DeletionRequest, Statement
 from app.corrections.service import is_overdue
 from app.db import utcnow
@@ -212,9 +213,6 @@ def my_requests(
     return items
 
 
-_SUBJECT_PATHS = {"disclosure": "disclosures", "correction": "corrections", "request": "requests"}
-
-
 def _concerns(
     session: Session,
     rows: list[Concern],
@@ -265,8 +263,7 @@ def _concerns(
             about.get((c.subject_type, c.subject_id), ""),
             c.created_at,
             _ack_standing(event, now),
-            link=f"/{_SUBJECT_PATHS.get(c.subject_type, 'requests')}/{c.subject_id}"
-            f"/concern#concern-{c.id}",
+            link=f"{concern_path(c.subject_type, c.subject_id)}#concern-{c.id}",
             about_kind=c.subject_type,
             replies=replies.get(c.id, 0),
         )

@@ -42,6 +42,15 @@ REQUEST_TYPES = tuple(
 )
 
 
+# What a concern can be about, and the collection its page sits under: a participant raises
+# one at /disclosures/{id}/concern, /corrections/{id}/concern or /requests/{event id}/concern.
+SUBJECT_PATHS = {"disclosure": "disclosures", "correction": "corrections", "request": "requests"}
+
+
+def concern_path(subject_type: str, subject_id: str) -> str:
+    return f"/{SUBJECT_PATHS[subject_type]}/{subject_id}/concern"
+
+
 @dataclass
 class ConcernSubject:
     """What a concern is about, as one participant may see it."""

@@ -10,9 +10,11 @@ from sqlmodel import Session
 
 from app.concerns.models import MAX_CONCERN_TEXT, MAX_REPLY_TEXT
 from app.concerns.service import (
+    SUBJECT_PATHS,
     ConcernNotAllowed,
     ConcernSubject,
     ConcernView,
+    concern_path,
     concerns_about,
     own_subject,
     raise_concern,
@@ -29,11 +31,6 @@ router = APIRouter(dependencies=[Depends(web_context)])
 
 # Cut long pastes before checking: still "too long", but never echoed back in megabytes.
 _FORM_CUT = 20 * max(MAX_CONCERN_TEXT, MAX_REPLY_TEXT)
-_SUBJECT_PATHS = {"disclosure": "disclosures", "correction": "corrections", "request": "requests"}
-
-
-def concern_path(subject_type: str, subject_id: str) -> str:
-    return f"/{_SUBJECT_PATHS[subject_type]}/{subject_id}/concern"
 
 
 def _subject_or_404(
@@ -112,55 +109,26 @@ async def _raise(
     )
 
 
-@router.get("/disclosures/{disclosure_id}/concern", response_class=HTMLResponse)
-async def disclosure_concern(
-    request: Request, disclosure_id: str, participant: CurrentParticipant, db: SessionDep
-) -> Response:
-    return await _show(request, "disclosure", disclosure_id, participant, db)
+def _concern_routes(subject_type: str) -> None:
+    """The concern page about one kind of subject: GET shows it, POST raises a concern."""
+    path = concern_path(subject_type, "{subject_id}")
+
+    @router.get(path, response_class=HTMLResponse, name=f"{subject_type}_concern")
+    async def show(
+        request: Request, subject_id: str, participant: CurrentParticipant, db: SessionDep
+    ) -> Response:
+        return await _show(request, subject_type, subject_id, participant, db)
+
+    @router.post(path, response_class=HTMLResponse, name=f"{subject_type}_concern_raise")
+    async def raise_one(
+        request: Request,
+        subject_id: str,
+        participant: CurrentParticipant,
+        db: SessionDep,
+        what_happened: str = Form(""),
+    ) -> Response:
+        return await _raise(request, subject_type, subject_id, participant, db, what_happened)
 
 
-@router.post("/disclosures/{disclosure_id}/concern", response_class=HTMLResponse)
-async def disclosure_concern_raise(
-    request: Request,
-    disclosure_id: str,
-    participant: CurrentParticipant,
-    db: SessionDep,
-    what_happened: str = Form(""),
-) -> Response:
-    return await _raise(request, "disclosure", disclosure_id, participant, db, what_happened)
-
-
-@router.get("/corrections/{correction_id}/concern", response_class=HTMLResponse)
-async def correction_concern(
-    request: Request, correction_id: str, participant: CurrentParticipant, db: SessionDep
-) -> Response:
-    return await _show(request, "correction", correction_id, participant, db)
-
-
-@router.post("/corrections/{correction_id}/concern", response_class=HTMLResponse)
-async def correction_concern_raise(
-    request: Request,
-    correction_id: str,
-    participant: CurrentParticipant,
-    db: SessionDep,
-    what_happened: str = Form(""),
-) -> Response:
-    return await _raise(request, "correction", correction_id, participant, db, what_happened)
-
-
-@router.get("/requests/{event_id}/concern", response_class=HTMLResponse)
-async def request_concern(
-    request: Request, event_id: str, participant: CurrentParticipant, db: SessionDep
-) -> Response:
-    return await _show(request, "request", event_id, participant, db)
-
-
-@router.post("/requests/{event_id}/concern", response_class=HTMLResponse)
-async def request_concern_raise(
-    request: Request,
-    event_id: str,
-    participant: CurrentParticipant,
-    db: SessionDep,
-    what_happened: str = Form(""),
-) -> Response:
-    return await _raise(request, "request", event_id, participant, db, what_happened)
+for _subject_type in SUBJECT_PATHS:
+    _concern_routes(_subject_type)
