@@ -157,20 +157,7 @@ async def add_holding(
     request: Request, external_ref: str, staff: CurrentStaff, db: SessionDep
 ) -> Response:
     enrollment = _own_record(db, staff, external_ref)
-    fields, _keys = await _fields(request)
-    saved, errors = _save_holding(db, staff, enrollment, None, fields)
-    if not saved:
-        return _holding_form(
-            request,
-            db,
-            staff,
-            enrollment,
-            holding=None,
-            values=fields,
-            errors=errors,
-            status_code=422,
-        )
-    return RedirectResponse(_record_url(enrollment, "added"), status_code=303)
+    return await _submit_holding(request, db, staff, enrollment, None)
 
 
 @router.get(BASE + "/holdings/{field_key}/edit", response_class=HTMLResponse)
@@ -190,8 +177,22 @@ async def edit_holding(
 ) -> Response:
     enrollment = _own_record(db, staff, external_ref)
     holding = _own_holding(db, enrollment, field_key)
+    return await _submit_holding(request, db, staff, enrollment, holding)
+
+
+async def _submit_holding(
+    request: Request,
+    db: Session,
+    staff: Staff,
+    enrollment: Enrollment,
+    holding: Holding | None,
+) -> Response:
+    """A new holding (`holding` None) or an edit of one: saved and back to the record, or the
+    form again with its errors and the answers kept."""
     fields, _keys = await _fields(request)
-    saved, errors = _save_holding(db, staff, enrollment, holding.field_key, fields)
+    saved, errors = _save_holding(
+        db, staff, enrollment, holding.field_key if holding else None, fields
+    )
     if not saved:
         return _holding_form(
             request,
@@ -203,7 +204,8 @@ async def edit_holding(
             errors=errors,
             status_code=422,
         )
-    return RedirectResponse(_record_url(enrollment, "updated"), status_code=303)
+    notice = "updated" if holding else "added"
+    return RedirectResponse(_record_url(enrollment, notice), status_code=303)
 
 
 @router.get(BASE + "/holdings/{field_key}/delete", response_class=HTMLResponse)
