@@ -64,7 +64,6 @@ class DisclosureView:
     # What was shared: each holding's row (its label is picked in the page's language when
     # drawn), or the field key of one the organization no longer holds.
     shared: list[Any]
-    recipient_organization: Organization | None
 
     @property
     def consent_covered(self) -> bool | None:
@@ -164,18 +163,6 @@ def build_home(session: Session, participant_id: str) -> HomePage:
         .order_by(disclosure_table.c.disclosed_at.desc())
     ).all()
     consents = _current_consents(session, enrollment_ids)
-    recipient_ids = {
-        d.recipient_organization_id for d in disclosures if d.recipient_organization_id
-    }
-    recipients = (
-        {
-            o.id: o
-            for o in session.exec(select(Organization).where(Organization.id.in_(recipient_ids)))  # type: ignore[union-attr]
-        }
-        if recipient_ids
-        else {}
-    )
-
     records = holding_records(session, enrollment_ids=enrollment_ids)
 
     views = {e.id: OrganizationView(organization=o, enrollment=e) for e, o in pairs}
@@ -191,7 +178,6 @@ def build_home(session: Session, participant_id: str) -> HomePage:
                 disclosure=d,
                 purpose=purposes[d.purpose_id],
                 shared=[by_key[d.enrollment_id].get(k, k) for k in d.field_keys],
-                recipient_organization=recipients.get(d.recipient_organization_id),
             )
         )
     recent = utcnow() - RECENT_ANSWER
