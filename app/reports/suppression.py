@@ -118,15 +118,20 @@ class Table:
         values[GRAND] = sum(self.counts.values())
         if self.columns is None:
             return values, [Equation(tuple(("cell", (r,)) for r in self.rows), GRAND)]
+        # A lone row or column's total is the grand total itself (always published).
+        row_total = {r: GRAND if len(self.rows) == 1 else ("row", r) for r in self.rows}
+        column_total = {c: GRAND if len(self.columns) == 1 else ("column", c) for c in self.columns}
         equations = []
         for r in self.rows:
-            values[("row", r)] = sum(self.counts[(r, c)] for c in self.columns)
-            equations.append(Equation(tuple(("cell", (r, c)) for c in self.columns), ("row", r)))
+            values[row_total[r]] = sum(self.counts[(r, c)] for c in self.columns)
+            equations.append(Equation(tuple(("cell", (r, c)) for c in self.columns), row_total[r]))
         for c in self.columns:
-            values[("column", c)] = sum(self.counts[(r, c)] for r in self.rows)
-            equations.append(Equation(tuple(("cell", (r, c)) for r in self.rows), ("column", c)))
-        equations.append(Equation(tuple(("row", r) for r in self.rows), GRAND))
-        equations.append(Equation(tuple(("column", c) for c in self.columns), GRAND))
+            values[column_total[c]] = sum(self.counts[(r, c)] for r in self.rows)
+            equations.append(Equation(tuple(("cell", (r, c)) for r in self.rows), column_total[c]))
+        if len(self.rows) > 1:
+            equations.append(Equation(tuple(row_total.values()), GRAND))
+        if len(self.columns) > 1:
+            equations.append(Equation(tuple(column_total.values()), GRAND))
         return values, equations
 
     def published(self, threshold: int) -> tuple[list[dict], dict]:
@@ -140,8 +145,10 @@ class Table:
         cells = [{"values": list(k), "count": shown(("cell", k))} for k in self.counts]
         if self.columns is None:
             return cells, {}
+        rows = [(r, GRAND if len(self.rows) == 1 else ("row", r)) for r in self.rows]
+        columns = [(c, GRAND if len(self.columns) == 1 else ("column", c)) for c in self.columns]
         totals = {
-            "rows": [{"values": [r], "count": shown(("row", r))} for r in self.rows],
-            "columns": [{"values": [c], "count": shown(("column", c))} for c in self.columns],
+            "rows": [{"values": [r], "count": shown(row_total)} for r, row_total in rows],
+            "columns": [{"values": [c], "count": shown(total)} for c, total in columns],
         }
         return cells, totals
