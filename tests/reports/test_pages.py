@@ -1,0 +1,154 @@
+"""The report pages in the browser (without JavaScript): an org admin defines and runs a report
+with the same fields as the API, bad answers come back as errors in place, and a participant
+sees "counted" on exactly the runs that counted them."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.participants.models import Participant
+from tests.factories import claim_account, csrf_from, login, logout, send_form, sign_in_staff
+from tests.reports.conftest import report_body
+
+FORM = {
+    "key": "county",
+    "title-en": "Housing for the county",
+    "title-es": "Vivienda para el condado",
+    "recipient_name": "Hennepin County",
+    "recipient_organization": "",
+    "purpose": "housing",
+    "count_by_1": "housing_situation",
+    "count_by_2": "age_band",
+    "period_from": "",
+    "period_to": "",
+}
+
+
+def _admin(db, client, thirty):
+    sign_in_staff(db, client, thirty.org)
+    return client
+
+
+def test_an_org_admin_defines_and_runs_a_report_in_the_browser(db, client, thirty):
+    _admin(db, client, thirty)
+    form = client.get("/staff/org/reports/new")
+    assert form.status_code == 200
+    assert 'value="housing_situation"' in form.text and 'value="age_band"' in form.text
+    r = send_form(client, "/staff/org/reports/new", FORM)
+    assert r.status_code == 303 and r.headers["location"] == "/staff/org/reports/county?saved=1"
+    # The API reads what the browser saved: one service underneath.
+    listed = thirty.org.get("/api/v1/reports").json()["reports"]
+    assert listed[0]["count_by"] == ["housing_situation", "age_band"]
+    page = client.get("/staff/org/reports/county")
+    r = client.post("/staff/org/reports/county/runs", data={"csrf_token": csrf_from(page.text)})
+    assert r.status_code == 303
+    run_page = client.get(r.headers["location"])
+    assert run_page.status_code == 200
+    assert "<svg" in run_page.text and "<table>" in run_page.text and "hidden" in run_page.text
+    assert "Only counts were shared" in run_page.text
+    assert "style=" not in run_page.text
+    run_id = r.headers["location"].rsplit("/", 1)[1]
+    api_run = thirty.org.get(f"/api/v1/reports/county/runs/{run_id}").json()
+    assert api_run["included"] == 20
+    csv = client.get(f"/staff/org/reports/county/runs/{run_id}/csv")
+    assert csv.status_code == 200 and csv.text.splitlines()[-1] == "total,total,20"
+    assert client.get("/staff/org/reports").status_code == 200
+    edit = client.get("/staff/org/reports/county/edit")
+    assert edit.status_code == 200 and 'value="Housing for the county"' in edit.text
+
+
+def test_bad_answers_come_back_in_place(db, client, thirty):
+    _admin(db, client, thirty)
+    cases = [
+        ({"purpose": ""}, "purpose"),
+        ({"purpose": "nope"}, "purpose"),
+        ({"count_by_1": ""}, "count_by_1"),
+        ({"count_by_1": "no_such_field"}, "count_by_1"),
+        ({"count_by_2": "housing_situation"}, "count_by_2"),
+        ({"period_from": "2026-06-01", "period_to": "2026-01-01"}, "period_from"),
+        ({"period_from": "soon"}, "period_from"),
+        ({"title-en": "", "title-es": ""}, "title-en"),
+        ({"recipient_name": ""}, "recipient_name"),
+        ({"key": "Bad Key"}, "key"),
+    ]
+    for change, field in cases:
+        r = send_form(
+            client, "/staff/org/reports/new", {**FORM, **change}, page="/staff/org/reports/new"
+        )
+        assert r.status_code == 400, (change, r.status_code)
+        assert f'href="#{field}"' in r.text and f'id="{field}-error"' in r.text, change
+        assert "Error:" in r.text
+    assert thirty.org.get("/api/v1/reports").json() == {"reports": []}
+    assert thirty.org.put("/api/v1/reports/county", report_body()).status_code == 201
+    r = send_form(client, "/staff/org/reports/new", FORM)
+    assert r.status_code == 400 and 'id="key-error"' in r.text  # the short name is taken
+
+
+def test_another_organizations_admin_gets_404(db, client, thirty, make_org, app):
+    org = thirty.org
+    assert org.put("/api/v1/reports/county", report_body()).status_code == 201
+    run_id = org.post("/api/v1/reports/county/runs").json()["run_id"]
+    cedar = make_org("cedar", "Cedar Housing")
+    sign_in_staff(db, client, cedar)
+    for path in (
+        "/staff/org/reports/county",
+        "/staff/org/reports/county/edit",
+        f"/staff/org/reports/county/runs/{run_id}",
+        f"/staff/org/reports/county/runs/{run_id}/csv",
+    ):
+        assert client.get(path).status_code == 404, path
+    token = csrf_from(client.get("/staff/org/reports").text)
+    assert (
+        client.post("/staff/org/reports/county/runs", data={"csrf_token": token}).status_code == 404
+    )
+    assert "Housing for the county" not in client.get("/staff/org/reports").text
+
+
+def test_the_participant_page_says_counted_to_exactly_the_counted(db, client, thirty):
+    org = thirty.org
+    assert org.put("/api/v1/reports/county", report_body()).status_code == 201
+    first = org.post("/api/v1/reports/county/runs").json()
+    assert (
+        org.post(
+            "/api/v1/participants/P-02/consents",
+            {"purpose": "housing", "state": "withdrawn", "method": "paper"},
+        ).status_code
+        == 201
+    )
+    second = org.post("/api/v1/reports/county/runs").json()
+    for n, ref in enumerate(thirty.refs):
+        claim_account(db, thirty.claim_codes[ref], username=f"person{n:02d}")
+    db.commit()
+    for n, ref in enumerate(thirty.refs):
+        assert login(client, f"person{n:02d}").status_code == 303
+        page = client.get("/reports-and-stories")
+        assert page.status_code == 200, page.text
+        counted_first = ref in thirty.consenting
+        counted_second = counted_first and ref != "P-02"
+        assert (f'id="counted-{first["run_id"]}"' in page.text) == counted_first, ref
+        assert (f'id="counted-{second["run_id"]}"' in page.text) == counted_second, ref
+        # Every run of the organization is there: as counted, or among the others.
+        assert (f'id="published-{first["run_id"]}"' in page.text) == (not counted_first), ref
+        assert page.text.count("This report counted you.") == counted_first + counted_second, ref
+        assert "Housing for the county" in page.text and "Hennepin County" in page.text
+        assert "Only counts were shared" in page.text
+        logout(client)
+    assert db.exec(select(Participant)).all()
+    assert 'href="/reports-and-stories"' in (login(client, "person00") and client.get("/").text)
+
+
+def test_another_organizations_participant_sees_none_of_it(db, client, thirty, make_org):
+    org = thirty.org
+    assert org.put("/api/v1/reports/county", report_body()).status_code == 201
+    org.post("/api/v1/reports/county/runs")
+    cedar = make_org("cedar", "Cedar Housing")
+    code = cedar.post("/api/v1/participants", {"external_ref": "C-1"}).json()["claim_code"]
+    claim_account(db, code, username="cedarperson")
+    db.commit()
+    assert login(client, "cedarperson").status_code == 303
+    page = client.get("/reports-and-stories")
+    assert page.status_code == 200
+    assert "Housing for the county" not in page.text
+    assert "No report has counted you." in page.text
+    logout(client)
+    assert client.get("/reports-and-stories").status_code == 303  # signed out: the login
