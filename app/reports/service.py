@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 from app.consent.service import effective_state, latest_consents
 from app.db import utcnow
 from app.holdings.models import Holding
+from app.holdings.sensitivity import is_hidden_at_first
 from app.i18n import gettext as _
 from app.organizations.models import Organization, Purpose
-from app.organizations.service import find_purpose
+from app.organizations.service import find_purpose, list_purposes
 from app.participants.models import Enrollment
 from app.participants.service import open_to
 from app.reports.models import Report, ReportCounted, ReportRun
@@ -109,6 +110,38 @@ def upsert_report(
     session.add(report)
     session.flush()
     return report, created
+
+
+def report_counts_by(session: Session, *, organization_id: int) -> list[dict[str, Any]]:
+    """What each report counts by, for the data-justice review: the sensitive categories of
+    its fields' holdings (as app/holdings/sensitivity.py reads them)."""
+    reports = list_reports(session, organization_id=organization_id)
+    if not reports:
+        return []
+    purposes = {p.id: p for p in list_purposes(session, organization_id=organization_id)}
+    fields = {f for r in reports for f in r.count_by}
+    sensitive: dict[str, set[str]] = {}
+    rows = session.exec(
+        select(Holding)
+        .join(Enrollment, col(Enrollment.id) == col(Holding.enrollment_id))
+        .where(
+            Enrollment.organization_id == organization_id,
+            col(Holding.field_key).in_(fields),
+            col(Holding.deleted_at).is_(None),
+        )
+    )
+    for holding in rows:
+        purpose = purposes.get(holding.purpose_id)
+        if purpose is not None and is_hidden_at_first(holding, purpose):
+            sensitive.setdefault(holding.field_key, set()).add(holding.category)
+    return [
+        {
+            "key": r.key,
+            "purpose": purposes[r.purpose_id].key if r.purpose_id in purposes else "",
+            "sensitive_categories": sorted({c for f in r.count_by for c in sensitive.get(f, ())}),
+        }
+        for r in reports
+    ]
 
 
 def report_out(session: Session, report: Report) -> dict[str, Any]:

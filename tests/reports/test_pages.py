@@ -152,3 +152,19 @@ def test_another_organizations_participant_sees_none_of_it(db, client, thirty, m
     assert "No report has counted you." in page.text
     logout(client)
     assert client.get("/reports-and-stories").status_code == 303  # signed out: the login
+
+
+def test_the_review_flags_a_report_by_sensitive_data_without_consent(db, client, thirty):
+    org = thirty.org
+    r = org.put(
+        "/api/v1/participants/P-01/holdings/hiv_status",
+        {"label": "HIV status", "category": "health", "value": "Positive", "purpose": "food"},
+    )
+    assert r.status_code == 201, r.text
+    body = report_body(purpose="food", count_by=["hiv_status"])
+    assert org.put("/api/v1/reports/health", body).status_code == 201
+    sign_in_staff(db, client, org)
+    review = client.get("/staff/org/review")
+    assert "flag-sensitive_report_without_consent" in review.text
+    assert org.put("/api/v1/reports/health", report_body(purpose="food")).status_code == 200
+    assert "flag-sensitive_report_without_consent" not in client.get("/staff/org/review").text
