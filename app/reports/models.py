@@ -46,6 +46,8 @@ class ReportRun(SQLModel, table=True):
     purpose_title: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     basis: str = Field(max_length=20)
     count_by: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # Each field's label as the organization's holdings name it (for the table's headings).
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     period_from: date | None = None
     period_to: date | None = None
     included: int

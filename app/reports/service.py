@@ -219,6 +219,7 @@ def run_report(
     for k in keys:
         counts[k] += 1
     cells, totals = Table(rows=rows, columns=columns, counts=counts).published(threshold)
+    labels = field_choices(session, organization_id=report.organization_id)
     run = ReportRun(
         report_id=report.id,
         organization_id=report.organization_id,
@@ -228,6 +229,7 @@ def run_report(
         purpose_title=dict(purpose.title),
         basis=purpose.basis,
         count_by=list(report.count_by),
+        labels={f: labels.get(f, f) for f in report.count_by},
         period_from=report.period_from,
         period_to=report.period_to,
         included=len(counted),
@@ -270,6 +272,7 @@ def run_out(run: ReportRun, report_key: str) -> dict[str, Any]:
         "purpose": run.purpose_key,
         "basis": run.basis,
         "count_by": run.count_by,
+        "labels": run.labels,
         "period": period_out(run.period_from, run.period_to),
         "run_at": run.run_at.isoformat(),
         "included": run.included,

@@ -12,6 +12,7 @@ from app.reports.models import ReportRun
 @dataclass(frozen=True)
 class RunTable:
     count_by: list[str]
+    labels: list[str]  # the fields' labels, in count_by's order
     rows: list[str]
     columns: list[str] | None  # None for one field
     counts: dict[tuple[str, ...], int | None]
@@ -31,6 +32,7 @@ def run_table(run: ReportRun) -> RunTable:
     totals = run.totals or {}
     return RunTable(
         count_by=list(run.count_by),
+        labels=[(run.labels or {}).get(f, f) for f in run.count_by],
         rows=rows,
         columns=columns,
         counts=counts,

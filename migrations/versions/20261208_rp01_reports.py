@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("purpose_title", sa.JSON(), nullable=False),
         sa.Column("basis", sqlmodel.AutoString(length=20), nullable=False),
         sa.Column("count_by", sa.JSON(), nullable=False),
+        sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("period_from", sa.Date(), nullable=True),
         sa.Column("period_to", sa.Date(), nullable=True),
         sa.Column("included", sa.Integer(), nullable=False),

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.reports.models import ReportCounted
 from tests.reports.attack import recovered
-from tests.reports.conftest import AGES, HOUSING, NOT_CONSENTING_HOUSING, report_body
+from tests.reports.thirty import AGES, HOUSING, NOT_CONSENTING_HOUSING, report_body
 
 
 def _define(org, key="county", **overrides):

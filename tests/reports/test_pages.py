@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from app.participants.models import Participant
 from tests.factories import claim_account, csrf_from, login, logout, send_form, sign_in_staff
-from tests.reports.conftest import report_body
+from tests.reports.thirty import report_body
 
 FORM = {
     "key": "county",
