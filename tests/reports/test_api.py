@@ -158,3 +158,13 @@ def test_another_organization_never_reaches_a_report_or_run(thirty, make_org):
     assert cedar.post("/api/v1/reports/county/runs").status_code == 404
     assert cedar.get("/api/v1/reports").json() == {"reports": []}
     assert org.client.get("/api/v1/reports").status_code == 401
+
+
+def test_a_period_counts_only_data_collected_in_it(thirty):
+    org = thirty.org
+    _define(org, period={"from": "2020-01-01", "to": "2020-12-31"})
+    run = _run(org)
+    assert run["included"] == 0 and run["cells"] == []
+    assert run["period"] == {"from": "2020-01-01", "to": "2020-12-31"}
+    _define(org, period={"from": "2020-01-01"})
+    assert _run(org)["included"] == 20

@@ -4,6 +4,8 @@ sees "counted" on exactly the runs that counted them."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from sqlmodel import select
 
 from app.participants.models import Participant
@@ -168,3 +170,81 @@ def test_the_review_flags_a_report_by_sensitive_data_without_consent(db, client,
     assert "flag-sensitive_report_without_consent" in review.text
     assert org.put("/api/v1/reports/health", report_body(purpose="food")).status_code == 200
     assert "flag-sensitive_report_without_consent" not in client.get("/staff/org/review").text
+
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+class _Checker(HTMLParser):
+    """Every element closed in order, every id once (what a validator would say first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.ids: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id":
+                if value in self.ids:
+                    self.problems.append(f"id {value} twice")
+                self.ids.append(value)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            return
+        self.stack.pop()
+
+
+def _well_formed(html: str) -> None:
+    checker = _Checker()
+    checker.feed(html)
+    assert not checker.problems and not checker.stack, (checker.problems, checker.stack)
+
+
+def test_every_report_page_is_well_formed(db, client, other_browser, thirty):
+    org = thirty.org
+    body = report_body(count_by=["housing_situation", "age_band"])
+    assert org.put("/api/v1/reports/county", body).status_code == 201
+    run_id = org.post("/api/v1/reports/county/runs").json()["run_id"]
+    sign_in_staff(db, client, org)
+    pages = [
+        client.get("/staff/org/reports"),
+        client.get("/staff/org/reports/new"),
+        send_form(client, "/staff/org/reports/new", {"key": "x"}),
+        client.get("/staff/org/reports/county"),
+        client.get("/staff/org/reports/county/edit"),
+        client.get(f"/staff/org/reports/county/runs/{run_id}"),
+    ]
+    claim_account(db, thirty.claim_codes["P-01"], username="person01")
+    db.commit()
+    assert login(other_browser, "person01").status_code == 303
+    pages.append(other_browser.get("/reports-and-stories"))
+    for response in pages:
+        assert response.status_code in (200, 400), response.url
+        _well_formed(response.text)
