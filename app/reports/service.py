@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -247,7 +248,14 @@ def run_report(
     return run
 
 
+RUN_ID = re.compile(r"^run_[0-9a-f]{1,36}$")
+
+
 def find_run(session: Session, *, report: Report, run_id: str) -> ReportRun | None:
+    """One of the report's runs; None for any other id (one from a URL may hold anything,
+    such as a NUL PostgreSQL would refuse to compare)."""
+    if not RUN_ID.match(run_id):
+        return None
     return session.exec(
         select(ReportRun).where(ReportRun.id == run_id, ReportRun.report_id == report.id)
     ).first()

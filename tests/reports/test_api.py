@@ -168,3 +168,16 @@ def test_a_period_counts_only_data_collected_in_it(thirty):
     assert run["period"] == {"from": "2020-01-01", "to": "2020-12-31"}
     _define(org, period={"from": "2020-01-01"})
     assert _run(org)["included"] == 20
+
+
+def test_nasty_run_ids_are_404_not_500(thirty, app):
+    from fastapi.testclient import TestClient
+
+    org = thirty.org
+    _define(org)
+    client = TestClient(app, raise_server_exceptions=False)
+    for nasty in ("%00", "%FF", "x" * 2000, "run_%00", "..", "%F0%9F%8F%A0"):
+        for suffix in ("", "/csv"):
+            r = client.get(f"/api/v1/reports/county/runs/{nasty}{suffix}", headers=org.headers)
+            assert r.status_code in (404, 405, 422), (nasty, r.status_code)
+            assert r.json()["detail"]
