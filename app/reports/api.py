@@ -77,7 +77,10 @@ async def post_run(
 ) -> dict[str, Any]:
     """Count, suppress small cells, and publish: the run is kept as it is."""
     report = _report(db, organization, report_key)
-    run = run_report(db, report=report, threshold=request.app.state.settings.report_threshold)
+    try:
+        run = run_report(db, report=report, threshold=request.app.state.settings.report_threshold)
+    except ReportError as exc:
+        raise HTTPException(status_code=422, detail=exc.message) from None
     db.commit()
     return run_out(run, report.key)
 

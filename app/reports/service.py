@@ -29,6 +29,9 @@ from app.reports.schemas import ReportIn, period_out
 from app.reports.suppression import Table
 
 DEFAULT_THRESHOLD = 11
+# A field with more values than this is not a category (an age, an address): counting by it
+# would publish each person's value as a row, and make the suppression slow.
+MAX_VALUES = 60
 
 
 class ReportError(ValueError):
@@ -215,6 +218,19 @@ def run_report(
     keys = [tuple(values[e][f] for f in report.count_by) for e in counted]
     rows = sorted({k[0] for k in keys})
     columns = sorted({k[1] for k in keys}) if len(report.count_by) == 2 else None
+    for position, values_seen in enumerate((rows, columns or [])):
+        if len(values_seen) > MAX_VALUES:
+            raise ReportError(
+                f"count_by_{position + 1}",
+                _(
+                    "%(field)s has %(count)s different values; a report counts by at most "
+                    "%(limit)s. Count by a field with fewer categories, such as an age band "
+                    "rather than an age.",
+                    field=report.count_by[position],
+                    count=len(values_seen),
+                    limit=MAX_VALUES,
+                ),
+            )
     grid = [(r, c) for r in rows for c in columns] if columns is not None else [(r,) for r in rows]
     counts = dict.fromkeys(grid, 0)
     for k in keys:

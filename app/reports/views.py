@@ -252,6 +252,18 @@ async def report_page(
     report_key: str, request: Request, desk: AdminDeskDep, db: SessionDep
 ) -> Response:
     report = _own_report(db, desk, report_key)
+    return _report_page(request, desk, db, report, saved=request.query_params.get("saved") == "1")
+
+
+def _report_page(
+    request: Request,
+    desk: AdminDesk,
+    db: SessionDep,
+    report: Report,
+    *,
+    saved: bool = False,
+    run_error: str | None = None,
+) -> HTMLResponse:
     purposes = {p.id: p for p in list_purposes(db, organization_id=desk.organization.id or 0)}
     return page(
         request,
@@ -261,9 +273,11 @@ async def report_page(
             "report": report,
             "purpose": purposes.get(report.purpose_id),
             "runs": runs_of(db, report=report),
-            "saved": request.query_params.get("saved") == "1",
+            "saved": saved,
+            "run_error": run_error,
         },
         section=SECTION,
+        status_code=400 if run_error else 200,
     )
 
 
@@ -290,12 +304,16 @@ async def save_report(
 async def run(report_key: str, request: Request, desk: AdminDeskDep, db: SessionDep) -> Response:
     """Run and publish: the same `run_report` as `POST /api/v1/reports/{key}/runs`."""
     report = _own_report(db, desk, report_key)
-    made = run_report(
-        db,
-        report=report,
-        threshold=request.app.state.settings.report_threshold,
-        run_by=desk.staff.name or desk.staff.email,
-    )
+    try:
+        made = run_report(
+            db,
+            report=report,
+            threshold=request.app.state.settings.report_threshold,
+            run_by=desk.staff.name or desk.staff.email,
+        )
+    except ReportError as exc:
+        db.rollback()
+        return _report_page(request, desk, db, report, run_error=exc.message)
     db.commit()
     return RedirectResponse(f"/staff/org/reports/{report.key}/runs/{made.id}", status_code=303)
 

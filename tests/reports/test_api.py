@@ -9,6 +9,7 @@ from collections import Counter
 from sqlmodel import select
 
 from app.reports.models import ReportCounted
+from tests.factories import csrf_from
 from tests.reports.attack import recovered
 from tests.reports.thirty import AGES, HOUSING, NOT_CONSENTING_HOUSING, report_body
 
@@ -181,3 +182,22 @@ def test_nasty_run_ids_are_404_not_500(thirty, app):
             r = client.get(f"/api/v1/reports/county/runs/{nasty}{suffix}", headers=org.headers)
             assert r.status_code in (404, 405, 422), (nasty, r.status_code)
             assert r.json()["detail"]
+
+
+def test_a_field_with_too_many_values_is_refused_not_published(housing_org, db, client):
+    from app.reports.service import MAX_VALUES
+    from tests.factories import enrollment, sign_in_staff
+
+    org = housing_org
+    for n in range(MAX_VALUES + 1):
+        enrollment(org, f"Z-{n}")
+        body = {"label": "Age", "category": "household", "value": str(n), "purpose": "food"}
+        assert org.put(f"/api/v1/participants/Z-{n}/holdings/age", body).status_code == 201
+    _define(org, "ages", purpose="food", count_by=["age"])
+    r = org.post("/api/v1/reports/ages/runs")
+    assert r.status_code == 422 and "age band" in r.json()["detail"]
+    assert org.get("/api/v1/reports/ages/runs").json() == {"runs": []}
+    sign_in_staff(db, client, org)
+    page = client.get("/staff/org/reports/ages")
+    r = client.post("/staff/org/reports/ages/runs", data={"csrf_token": csrf_from(page.text)})
+    assert r.status_code == 400 and 'id="run-error"' in r.text
