@@ -362,3 +362,21 @@ def runs_for_participant(session: Session, *, participant_id: str) -> list[SeenR
         .order_by(col(ReportRun.run_at).desc(), col(ReportRun.id).desc())
     )
     return [SeenRun(run=r, organization=o, counted=r.id in counted_runs) for r, o in rows]
+
+
+def counted_in(session: Session, *, enrollment_ids: list[str]) -> list[dict[str, Any]]:
+    """For the participant's own download: every run that counted them, as published."""
+    if not enrollment_ids:
+        return []
+    rows = session.exec(
+        select(ReportCounted, ReportRun, Report, Organization)
+        .join(ReportRun, col(ReportRun.id) == col(ReportCounted.run_id))
+        .join(Report, col(Report.id) == col(ReportRun.report_id))
+        .join(Organization, col(Organization.id) == col(ReportRun.organization_id))
+        .where(col(ReportCounted.enrollment_id).in_(enrollment_ids))
+        .order_by(col(ReportRun.run_at), col(ReportRun.id))
+    )
+    return [
+        {"organization": o.slug, "participant_id": c.enrollment_id, **run_out(r, report.key)}
+        for c, r, report, o in rows
+    ]

@@ -248,3 +248,20 @@ def test_every_report_page_is_well_formed(db, client, other_browser, thirty):
     for response in pages:
         assert response.status_code in (200, 400), response.url
         _well_formed(response.text)
+
+
+def test_the_download_lists_the_runs_that_counted_me(db, client, thirty):
+    org = thirty.org
+    assert org.put("/api/v1/reports/county", report_body()).status_code == 201
+    run = org.post("/api/v1/reports/county/runs").json()
+    for ref, username in (("P-01", "counted"), ("P-25", "notcounted")):
+        claim_account(db, thirty.claim_codes[ref], username=username)
+    db.commit()
+    login(client, "counted")
+    mine = client.get("/download").json()["reports_counted"]
+    assert [(r["organization"], r["report"], r["run_id"], r["included"]) for r in mine] == [
+        ("northside", "county", run["run_id"], 20)
+    ]
+    logout(client)
+    login(client, "notcounted")
+    assert client.get("/download").json()["reports_counted"] == []
