@@ -15,6 +15,7 @@ from app.organizations.api import profile_router
 from app.organizations.api import router as plan_router
 from app.organizations.deps import current_organization
 from app.participants.api import router as participants_router
+from app.reports.api import router as reports_router
 from app.webhooks.api import redelivery_router
 from app.webhooks.api import router as webhooks_router
 
@@ -33,5 +34,6 @@ for router in (
     events_router,
     redelivery_router,
     ledger_router,
+    reports_router,
 ):
     api_router.include_router(router)

@@ -97,6 +97,8 @@ class Settings:
     smtp_from: str = ""
     # Dates and times are shown in the network's time zone (an IANA name), labelled.
     time_zone: str = "America/Chicago"
+    # Reports (app/reports): a count from 1 to this minus one is hidden in every published run.
+    report_threshold: int = 11
 
     @property
     def production(self) -> bool:
@@ -152,7 +154,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ledger_checkpoint_minutes=_positive_int(env_vars, "PORTAL_LEDGER_CHECKPOINT_MINUTES", 60),
         **_smtp_settings(env_vars),
         time_zone=_time_zone(env_vars.get("PORTAL_TIME_ZONE", "America/Chicago")),
+        report_threshold=_report_threshold(env_vars.get("PORTAL_REPORT_THRESHOLD", "11")),
     )
+
+
+# Below 5 a published "small group" is small enough to point at a person: refused at start.
+MIN_REPORT_THRESHOLD = 5
+
+
+def _report_threshold(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < MIN_REPORT_THRESHOLD:
+        raise ConfigError(
+            f"PORTAL_REPORT_THRESHOLD must be a whole number of {MIN_REPORT_THRESHOLD} or more "
+            f"(reports hide every count below it; 11 by default), not {raw!r}"
+        )
+    return int(raw)
 
 
 def _time_zone(name: str) -> str:

@@ -39,6 +39,8 @@ from app.orgadmin import imports
 from app.orgadmin.routes import router as orgadmin_router
 from app.participants.deps import RecordsSealed
 from app.participants.views import router as participant_router
+from app.reports.participant_views import router as reports_and_stories_router
+from app.reports.views import router as reports_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
 from app.staff.views import router as staff_router
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(admin_concerns_router, include_in_schema=False)
     app.include_router(staff_router, include_in_schema=False)
     app.include_router(orgadmin_router, include_in_schema=False)
+    app.include_router(reports_router, include_in_schema=False)
+    app.include_router(reports_and_stories_router, include_in_schema=False)
     _install_error_handlers(app)
 
     @app.get("/docs", include_in_schema=False)

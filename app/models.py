@@ -11,6 +11,7 @@ from app.events.models import Event, LedgerCheckpoint, LedgerCheckpointHead
 from app.holdings.models import Holding
 from app.organizations.models import ApiKey, NetworkAdmin, Organization, Purpose, Staff
 from app.participants.models import AccountRecovery, ClaimCode, Enrollment, Participant
+from app.reports.models import Report, ReportCounted, ReportRun
 from app.security.models import LoginThrottle, WebSession
 from app.staff.models import Handover, StaffAccess
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -37,6 +38,9 @@ __all__ = [
     "Organization",
     "Participant",
     "Purpose",
+    "Report",
+    "ReportCounted",
+    "ReportRun",
     "Staff",
     "StaffAccess",
     "Statement",

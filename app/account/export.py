@@ -27,6 +27,7 @@ from app.organizations.models import Organization, Purpose
 from app.participants import recovery
 from app.participants.models import Enrollment, Participant
 from app.participants.service import enrollments_of
+from app.reports.service import counted_in
 from app.security.models import WebSession
 from app.staff.service import access_log_of
 
@@ -131,6 +132,8 @@ def build_export(session: Session, *, participant: Participant) -> dict[str, Any
             _organization(enrollment, organization, rows, lookups)
             for enrollment, organization in pairs
         ],
+        # The report runs that counted them (app/reports), as each was published.
+        "reports_counted": counted_in(session, enrollment_ids=ids),
     }
 
 

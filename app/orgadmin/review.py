@@ -46,6 +46,7 @@ FLAG_KINDS = (
     "no_retention",
     "long_retention",
     "sensitive_without_need",
+    "sensitive_report_without_consent",
     "no_refusal_consequence",
     "recipient_without_reason",
     "missing_language",
@@ -159,6 +160,36 @@ def sensitive_without_need(purpose: Any) -> Flag | None:
     )
 
 
+def reports_without_consent(
+    purposes: Sequence[Any], reports: Iterable[Mapping[str, Any]]
+) -> list[Flag]:
+    """A report that counts people by a sensitive category (app/holdings/sensitivity.py) for a
+    purpose that does not rest on consent counts everyone by, say, their health: it should
+    ask first. `reports` are {"key", "purpose", "sensitive_categories"}."""
+    by_key = {_attr(p, "key"): p for p in purposes}
+    flags = []
+    for report in reports:
+        purpose = by_key.get(report["purpose"])
+        sensitive = sorted(report.get("sensitive_categories") or [])
+        if purpose is None or not sensitive or _attr(purpose, "basis") == "consent":
+            continue
+        flags.append(
+            Flag(
+                "sensitive_report_without_consent",
+                report["purpose"],
+                "basis",
+                _(
+                    "The report %(report)s counts participants by sensitive data "
+                    "(%(categories)s) without their consent; base it on a purpose that rests on "
+                    "consent, or count by something else.",
+                    report=report["key"],
+                    categories=", ".join(category_name(c) for c in sensitive),
+                ),
+            )
+        )
+    return flags
+
+
 def no_refusal_consequence(purpose: Any) -> Flag | None:
     if _attr(purpose, "basis") != "consent" or _text(_attr(purpose, "refusal_consequence")):
         return None
@@ -269,10 +300,11 @@ def review_plan(
     held_categories: Mapping[str, Iterable[str]] | None = None,
     participant_languages: Iterable[str] = (),
     default_retention_days: int = DEFAULT_RETENTION_DAYS,
+    reports: Iterable[Mapping[str, Any]] = (),
 ) -> PlanReview:
     """Every flag for every purpose. `held_categories` maps each category the organization
     holds to the purpose keys its holdings are filed under; `participant_languages` are the
-    languages its participants prefer."""
+    languages its participants prefer; `reports` what each report counts by."""
     languages = set(participant_languages)
     reviews = {
         _attr(p, "key"): PurposeReview(key=_attr(p, "key"), title=_attr(p, "title") or {})
@@ -290,7 +322,11 @@ def review_plan(
                 flags.append(single)
         flags.extend(recipients_without_reason(purpose))
         flags.extend(missing_languages(purpose, languages))
-    for flag in uncovered_categories(purposes, held_categories or {}) + deficit_only(purposes):
+    for flag in (
+        uncovered_categories(purposes, held_categories or {})
+        + deficit_only(purposes)
+        + reports_without_consent(purposes, reports)
+    ):
         reviews[flag.purpose_key].flags.append(flag)
     for review in reviews.values():
         review.flags.sort(key=lambda f: FLAG_KINDS.index(f.kind))

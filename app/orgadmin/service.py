@@ -23,6 +23,7 @@ from app.orgadmin.review import PlanReview, review_plan
 from app.organizations.models import ApiKey, Organization, Purpose
 from app.organizations.service import list_purposes
 from app.participants.models import Enrollment
+from app.reports.service import report_counts_by
 
 # --- API keys ----------------------------------------------------------------------------------
 
@@ -96,6 +97,7 @@ def review_organization_plan(session: Session, *, organization: Organization) ->
         list_purposes(session, organization_id=organization.id),
         held_categories=held_categories(session, organization=organization),
         participant_languages=participant_languages(session, organization=organization),
+        reports=report_counts_by(session, organization_id=organization.id),
     )
 
 

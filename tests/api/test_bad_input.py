@@ -59,6 +59,17 @@ BODIES: list[tuple[str, str, dict[str, Any]]] = [
         {"purpose": "housing", "state": "given", "method": "paper", "note": "signed form"},
     ),
     (
+        "PUT",
+        "/api/v1/reports/housing",
+        {
+            "title": {"en": "Housing for the county"},
+            "recipient": {"name": "Hennepin County"},
+            "purpose": "housing",
+            "count_by": ["phone"],
+            "period": {"from": "2026-01-01", "to": "2026-12-31"},
+        },
+    ),
+    (
         "POST",
         "/api/v1/consent-checks",
         {"external_ref": "A-1", "purpose": "housing", "recipient": "Hennepin County"},

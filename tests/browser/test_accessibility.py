@@ -212,6 +212,16 @@ def build_world(db: Session, make_org: Any, client: TestClient) -> World:
     assert fresh.status_code == 201
     (left_waiting,) = [c for c in corrections(db) if c.status == "requested"]
     _troubles(db, northside_id, left_waiting)
+    # A published report that counted Maria (she consented to housing): Reports and stories.
+    hold(northside, "N-1", "housing_situation", label="Housing situation", value="Shelter")
+    county = {
+        "title": {"en": "Housing for the county", "es": "Vivienda para el condado"},
+        "recipient": {"name": "Hennepin County"},
+        "purpose": "housing",
+        "count_by": ["housing_situation"],
+    }
+    assert northside.put("/api/v1/reports/county", county).status_code == 201
+    assert northside.post("/api/v1/reports/county/runs").status_code == 201
     return World(
         enrollment=enrollment.id,
         holdings=ids,
@@ -361,6 +371,9 @@ def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None
     check("my requests")
     page.goto(f"{base}/activity")
     check("consent activity")
+    page.goto(f"{base}/reports-and-stories")
+    expect(page.locator("section.report-run.counted")).to_have_count(1)
+    check("reports and stories")
 
     page.goto(f"{base}/holdings/{world.holdings['hiv']}/correction")
     check("request a correction (sensitive)")
@@ -558,6 +571,17 @@ def test_org_admin_pages(live_server: Any, audit: Audit, world: World, db: Sessi
     check("org admin: new purpose, with errors")
     page.goto(f"{base}/staff/org/review")
     check("org admin: data-justice review")
+    page.goto(f"{base}/staff/org/reports")
+    check("org admin: reports")
+    page.goto(f"{base}/staff/org/reports/new")
+    _submit(page, STAFF_FORM)
+    expect(page).to_have_title(_error_title(audit.locale))
+    check("org admin: define a report, with errors")
+    page.goto(f"{base}/staff/org/reports/county")
+    check("org admin: a report")
+    page.locator("main a[href*='/runs/']").first.click()
+    page.wait_for_load_state()
+    check("org admin: a published run (chart and table)")
 
     page.goto(f"{base}/staff/org/keys")
     check("org admin: keys")
@@ -628,6 +652,7 @@ def _participant_pages(base: str, world: World) -> list[tuple[str, str]]:
         ("claim: add an organization", f"{base}/claim/{world.cedar_code}"),
         ("who looked at your record", f"{base}/access"),
         ("my requests", f"{base}/requests"),
+        ("reports and stories", f"{base}/reports-and-stories"),
         ("account", f"{base}/account"),
         ("recovery code", f"{base}/account/recovery"),
         ("change PIN", f"{base}/account/pin"),

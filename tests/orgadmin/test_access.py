@@ -22,6 +22,8 @@ PAGES = [
     "/staff/org/review",
     "/staff/org/keys",
     "/staff/org/endpoints",
+    "/staff/org/reports",
+    "/staff/org/reports/new",
 ]
 
 
@@ -74,6 +76,7 @@ def _org_admin_routes(app):
     list), with its path filled in. (Pages are left out of /openapi.json, and FastAPI keeps
     an included router's routes behind it: each gives its routes' effective paths.)"""
     filled = {"{purpose_key}": "housing", "{key_id}": "1", "{endpoint_id}": "x"}
+    filled |= {"{report_key}": "county", "{run_id}": "run_x"}
     for top in app.router.routes:
         contexts = getattr(top, "effective_route_contexts", None)
         for route in contexts() if contexts else [top]:

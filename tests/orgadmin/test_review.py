@@ -154,3 +154,21 @@ def test_each_purpose_gets_its_own_flags():
         "a": ["no_retention"],
         "b": ["no_refusal_consequence"],
     }
+
+
+# --- reports (app/reports): counting by sensitive data needs consent --------------------------
+
+
+def test_a_report_counting_by_a_sensitive_category_without_consent_is_flagged():
+    funder = good_purpose("funder", basis="funder_contract")
+    counted = [{"key": "county", "purpose": "funder", "sensitive_categories": ["health"]}]
+    review = review_plan([funder], reports=counted)
+    flags = [f for f in review.flags if f.kind == "sensitive_report_without_consent"]
+    assert len(flags) == 1 and "county" in flags[0].message
+    assert flags[0].href == "/staff/org/plan/funder#basis"
+    # With consent, or counting by nothing sensitive, nothing is flagged.
+    assert "sensitive_report_without_consent" not in kinds(
+        [good_purpose("funder")], reports=counted
+    )
+    plain = [{"key": "county", "purpose": "funder", "sensitive_categories": []}]
+    assert "sensitive_report_without_consent" not in kinds([funder], reports=plain)
