@@ -13,6 +13,7 @@ from app.organizations.models import ApiKey, NetworkAdmin, Organization, Purpose
 from app.participants.models import AccountRecovery, ClaimCode, Enrollment, Participant
 from app.security.models import LoginThrottle, WebSession
 from app.staff.models import Handover, StaffAccess
+from app.stories.models import Story, StoryWordList
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "Staff",
     "StaffAccess",
     "Statement",
+    "Story",
+    "StoryWordList",
     "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",
