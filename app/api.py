@@ -15,6 +15,7 @@ from app.organizations.api import profile_router
 from app.organizations.api import router as plan_router
 from app.organizations.deps import current_organization
 from app.participants.api import router as participants_router
+from app.stories.api import router as stories_router
 from app.webhooks.api import redelivery_router
 from app.webhooks.api import router as webhooks_router
 
@@ -29,6 +30,7 @@ for router in (
     consent_router,
     corrections_router,
     context_router,
+    stories_router,
     webhooks_router,
     events_router,
     redelivery_router,

@@ -37,9 +37,7 @@ class Story(SQLModel, table=True):
     state: str = Field(default="awaiting", max_length=20)
     text_version: int = Field(default=1)
     approved_version: int | None = Field(default=None)
-    change_request: str | None = Field(
-        default=None, sa_type=EncryptedText("story.change_request")
-    )
+    change_request: str | None = Field(default=None, sa_type=EncryptedText("story.change_request"))
     published_where: str | None = Field(default=None, max_length=MAX_WHERE)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Who drafted it: a staff member's name in the browser, NULL through the API.
