@@ -234,9 +234,7 @@ def test_the_list_for_the_reports_and_stories_page(person, client, app, db):
     stories = stories_for_participant(db, maria.id)
     assert [s.id for s in stories] == [second, first]  # waiting for an answer first
     assert stories[0].organization == "Northside Food Shelf" and stories[1].state == "approved"
-    html = app.state.templates.get_template("stories/for_participant.html").render(
-        stories=stories
-    )
+    html = app.state.templates.get_template("stories/for_participant.html").render(stories=stories)
     assert "<h2" in html and "Stories" in html
     assert f'href="/stories/{first}"' in html and f'href="/stories/{second}"' in html
     assert "Approved by you" in html and "Waiting for your answer" in html
