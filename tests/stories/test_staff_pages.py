@@ -100,3 +100,23 @@ def test_another_organizations_staff_reach_none_of_it(desk, app, db, make_org):
     for signed_out in another_browser(app):
         r = signed_out.get(story_url)
         assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+
+
+def test_a_withdrawal_is_a_request_to_answer_in_the_browser(desk, client, db):
+    from tests.factories import events
+
+    story_url = _draft(desk).headers["location"].split("?")[0]
+    story_id = story_url.rsplit("/", 1)[-1]
+    answer(client, story_id, "approve")
+    send_form(desk, story_url + "/publish", {"where": "Our website"}, page=story_url)
+    answer(client, story_id, "withdraw")
+    (withdrawn,) = events(db, type="story.withdrawn")
+    listed = desk.get("/staff/requests")
+    assert f"/staff/requests/{withdrawn.id}" in listed.text
+    opened = desk.get(f"/staff/requests/{withdrawn.id}")
+    assert "withdrew their approval of a story" in opened.text
+    assert "Take the story down from Our website" in opened.text
+    assert "Maria at the food shelf" in opened.text
+    r = send_form(desk, f"/staff/requests/{withdrawn.id}", {"answer": "done", "note": "Gone."})
+    assert r.status_code == 303, r.text
+    assert events(db, type="story.withdrawn")[0].ack_outcome == "done"
