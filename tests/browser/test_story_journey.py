@@ -79,3 +79,37 @@ def test_ask_for_changes_approve_and_withdraw_on_a_phone(db, org, live_server, p
         org.post(f"/api/v1/stories/{story['story_id']}/publish", {"where": "x"}).status_code == 409
     )
     assert org.get(f"/api/v1/stories/{story['story_id']}").json()["state"] == "withdrawn"
+
+
+def test_the_staff_story_pages_pass_the_audit_on_a_phone(db, org, live_server, phone):
+    """English only (the participant's story page is audited in every language with the
+    others, in test_accessibility.py): the list, the draft form with errors, the review with
+    deficit words, and the org admin's list of words."""
+    from tests.browser.a11y import Audit
+    from tests.factories import PASSWORD, make_staff
+
+    assert org.put("/api/v1/purposes/housing", purpose_body()).status_code == 201
+    enroll_and_claim(db, org, external_ref="A-1", username="maria")
+    make_staff(db, org, email="admin@northside.example", name="Ana", role="org_admin")
+    audit = Audit(page=phone, locale="en")
+    base = live_server.url
+    phone.goto(f"{base}/staff/login")
+    phone.get_by_label("Email").fill("admin@northside.example")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.locator("main form[method=post] button[type=submit]").first.click()
+    expect(phone).to_have_url(re.compile(r"/staff$"))
+
+    phone.goto(f"{base}/staff/participants/A-1/stories")
+    audit.check("staff: stories")
+    phone.get_by_role("button", name="Ask the participant").click()
+    expect(phone).to_have_title(re.compile(r"^Error:"))
+    audit.check("staff: stories, with errors")
+    phone.get_by_label("Title").fill("Maria at the food shelf")
+    phone.get_by_label("What it is for").fill("Our grant application")
+    phone.get_by_label("The exact words").fill("Maria was a victim of the flood.")
+    phone.get_by_role("button", name="Ask the participant").click()
+    expect(phone.locator("#deficit-words")).to_contain_text("victim")
+    audit.check("staff: review a story")
+    phone.goto(f"{base}/staff/org/story-words")
+    audit.check("staff: words to watch for")
+    audit.assert_clean()
