@@ -155,8 +155,13 @@ def _review_page(
             "story": story,
             "publishable": is_publishable(story),
             "deficit_words": deficit_words_in(f"{story.title}\n{story.text}", lists),
-            "values": values
-            or {"title": story.title, "text": story.text, "use": story.use.get("en", "")},
+            # What was typed wins (kept on an error); the story's own words fill the rest.
+            "values": {
+                "title": story.title,
+                "text": story.text,
+                "use": story.use.get("en", ""),
+                **(values or {}),
+            },
             "errors": errors or FormErrors(),
             "notice": notice or request.query_params.get("saved", ""),
         },
@@ -222,7 +227,7 @@ async def publish(
             staff,
             enrollment,
             story,
-            values={**values, "where": values["where"]},
+            values={"where": values["where"]},
             errors=errors,
             status_code=400,
         )

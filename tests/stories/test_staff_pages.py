@@ -120,3 +120,12 @@ def test_a_withdrawal_is_a_request_to_answer_in_the_browser(desk, client, db):
     r = send_form(desk, f"/staff/requests/{withdrawn.id}", {"answer": "done", "note": "Gone."})
     assert r.status_code == 303, r.text
     assert events(db, type="story.withdrawn")[0].ack_outcome == "done"
+
+
+def test_publishing_without_saying_where_is_an_error_in_place(desk, client):
+    story_url = _draft(desk).headers["location"].split("?")[0]
+    answer(client, story_url.rsplit("/", 1)[-1], "approve")
+    r = send_form(desk, story_url + "/publish", {"where": " "}, page=story_url)
+    assert r.status_code == 400
+    assert 'id="where-error"' in r.text and "Say where it was published." in r.text
+    assert STORY["text"] in r.text.split('id="text"', 1)[1]  # the edit form keeps the words
