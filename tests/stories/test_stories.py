@@ -146,16 +146,18 @@ def test_withdrawal_is_delivered_verified_and_acknowledged(person, client, db, e
         assert r.status_code == 303
         assert "asked to take it down" in client.get(r.headers["location"]).text
         assert publish(org, story_id).status_code == 409
-        assert deliver(worker) == 2
-        approved, withdrawn = (
-            Webhook(secret).verify(m.body, m.headers) for m in receiver.to("/northside")
-        )
+        # One participant's events reach an endpoint in order: a round may carry only the first.
+        for _round in range(5):
+            if len(receiver.to("/northside")) >= 2:
+                break
+            deliver(worker)
+        verified = [Webhook(secret).verify(m.body, m.headers) for m in receiver.to("/northside")]
+        by_type = {payload["type"]: payload for payload in verified}
+        approved, withdrawn = by_type["story.approved"], by_type["story.withdrawn"]
     finally:
         receiver.stop()
-    assert approved["type"] == "story.approved"
     assert approved["data"]["story"]["text"] == TEXT
     assert "ack_url" not in approved["data"]
-    assert withdrawn["type"] == "story.withdrawn"
     data = withdrawn["data"]
     assert data["participant"] == {"external_ref": "A-1"} and data["organization"] == "northside"
     assert data["story"]["id"] == story_id
