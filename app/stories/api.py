@@ -34,7 +34,7 @@ router = APIRouter(tags=["stories"])
 
 StoryText = text(MAX_STORY_TEXT)
 UseText = Annotated[dict[LocaleCode, LongText], Field(min_length=1, max_length=20)]  # type: ignore[valid-type]
-StoryId = Annotated[str, Path(max_length=60)]
+StoryId = Annotated[str, Path(description="the story_id the story was created with")]
 
 
 class StoryIn(BaseModel):

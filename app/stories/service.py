@@ -71,6 +71,9 @@ DEFAULT_DEFICIT_WORDS: dict[str, list[str]] = {
     "es": ["víctima", "sufrimiento", "en riesgo", "roto", "indigente", "vulnerable", "necesitado"],
 }
 MAX_DEFICIT_WORDS = 100
+# A story id as new_id makes it: anything else (a NUL, which PostgreSQL can't even compare)
+# is simply not found.
+_STORY_ID = re.compile(r"^sty_[0-9a-f]{1,36}$")
 
 
 class StoryConflict(ValueError):
@@ -195,7 +198,7 @@ def story_payload(story: Story) -> dict[str, Any]:
 
 def organization_story(session: Session, *, organization_id: int, story_id: str) -> Story | None:
     """One of the organization's own stories; another's is None, as one that does not exist."""
-    story = session.get(Story, story_id[:40])
+    story = session.get(Story, story_id) if _STORY_ID.match(story_id) else None
     return story if story is not None and story.organization_id == organization_id else None
 
 
@@ -292,7 +295,7 @@ def participant_story(
 ) -> tuple[Story, Enrollment, Organization] | None:
     """One of the participant's own stories, from an organization whose records are open;
     anyone else's is None."""
-    story = session.get(Story, story_id[:40])
+    story = session.get(Story, story_id) if _STORY_ID.match(story_id) else None
     if story is None:
         return None
     for enrollment, organization in enrollments_of(session, participant_id):

@@ -279,3 +279,10 @@ def test_the_same_answer_sent_twice_is_one_event(person, client, db, decision):
     )
     assert r.status_code == 303
     assert len([e for e in events(db) if e.type.startswith("story.")]) == 1
+
+
+@pytest.mark.parametrize("story_id", ["%00", "sty_%00", "x" * 300, "sty_ZZ", "..%2F.."])
+def test_an_odd_story_id_is_not_found(person, client, story_id):
+    assert person.org.get(f"/api/v1/stories/{story_id}").status_code == 404
+    assert publish(person.org, story_id).status_code == 404
+    assert client.get(f"/stories/{story_id}").status_code == 404
