@@ -16,6 +16,7 @@ from app.organizations.api import router as plan_router
 from app.organizations.deps import current_organization
 from app.participants.api import router as participants_router
 from app.reports.api import router as reports_router
+from app.stories.api import router as stories_router
 from app.webhooks.api import redelivery_router
 from app.webhooks.api import router as webhooks_router
 
@@ -30,6 +31,7 @@ for router in (
     consent_router,
     corrections_router,
     context_router,
+    stories_router,
     webhooks_router,
     events_router,
     redelivery_router,

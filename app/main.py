@@ -44,6 +44,8 @@ from app.reports.views import router as reports_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.staff.deps import InParticipantMode
 from app.staff.views import router as staff_router
+from app.stories.staff_views import router as stories_staff_router
+from app.stories.views import router as stories_router
 from app.web.cookies import PendingCookiesMiddleware
 from app.web.deps import LANG_COOKIE, CsrfFailed, LoginRequired, context_for_unrouted_page
 from app.web.stylesheet import CSP_SOURCE as STYLESHEET_CSP_SOURCE
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(orgadmin_router, include_in_schema=False)
     app.include_router(reports_router, include_in_schema=False)
     app.include_router(reports_and_stories_router, include_in_schema=False)
+    app.include_router(stories_router, include_in_schema=False)
+    app.include_router(stories_staff_router, include_in_schema=False)
     _install_error_handlers(app)
 
     @app.get("/docs", include_in_schema=False)

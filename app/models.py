@@ -14,6 +14,7 @@ from app.participants.models import AccountRecovery, ClaimCode, Enrollment, Part
 from app.reports.models import Report, ReportCounted, ReportRun
 from app.security.models import LoginThrottle, WebSession
 from app.staff.models import Handover, StaffAccess
+from app.stories.models import Story, StoryWordList
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "Staff",
     "StaffAccess",
     "Statement",
+    "Story",
+    "StoryWordList",
     "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -2,7 +2,8 @@
 
 Every organization the participant is enrolled with receives `participant.closed`; then the
 portal erases what it holds about the person: holdings (values included), disclosures,
-consents, corrections, statements, deletion requests, their own context, claim codes, the
+consents, corrections, statements, deletion requests, their own context, stories (each
+approved one withdrawn first: story.withdrawn asks to take it down), claim codes, the
 log of staff who opened their record, and sessions (so every signed-in phone is signed out).
 The account row stays only as a tombstone (no username, no PIN) so the ledger's enrollments
 still point somewhere.
@@ -33,6 +34,8 @@ from app.participants.service import LOGIN_SCOPE, enrollments_of
 from app.security import throttle
 from app.security.models import WebSession
 from app.staff.models import StaffAccess
+from app.stories.models import Story
+from app.stories.service import withdraw_for_closure
 
 
 def close_account(
@@ -47,6 +50,11 @@ def close_account(
         event.data = {}
         event.ack_note = None
         session.add(event)
+
+    # Approved stories are withdrawn first, so each organization is asked to take them
+    # down (after the blanking above: these events must keep what identifies the story).
+    withdraw_for_closure(session, pairs=pairs, base_url=base_url, now=now)
+    session.exec(delete(Story).where(Story.enrollment_id.in_(ids)))  # type: ignore[call-overload,attr-defined]
 
     # Children before parents: statements and corrections point at holdings.
     for model in (

@@ -30,6 +30,8 @@ from app.participants.service import enrollments_of
 from app.reports.service import counted_in
 from app.security.models import WebSession
 from app.staff.service import access_log_of
+from app.stories.models import Story
+from app.stories.service import story_payload
 
 EXPORT_FORMAT = "consent-portal-export/1"
 
@@ -128,6 +130,11 @@ def build_export(session: Session, *, participant: Participant) -> dict[str, Any
             for entry in access_log_of(session, participant_id=participant.id)
         ],
         "own_context": _own_context(session, participant, pairs),
+        "stories": [
+            {**story_payload(s), "organization": lookups.slug(s.organization_id)}
+            for stories in _per_enrollment(session, Story, ids, Story.created_at).values()
+            for s in stories
+        ],
         "organizations": [
             _organization(enrollment, organization, rows, lookups)
             for enrollment, organization in pairs

@@ -63,6 +63,25 @@ CATALOGUE: tuple[EventType, ...] = (
         "The participant raised a concern (a disclosure without consent, an overdue answer) "
         "with you and the network administrators: answer it.",
     ),
+    EventType(
+        "story.approved",
+        False,
+        "The participant approved the exact text of a story for its named use: you may "
+        "publish this version (`story.text_version`), and only it.",
+    ),
+    EventType(
+        "story.changes_requested",
+        False,
+        "The participant asks for changes to a story (`story.what_to_change`): edit it, and "
+        "they are asked again.",
+    ),
+    EventType("story.declined", False, "The participant declined a story: do not publish it."),
+    EventType(
+        "story.withdrawn",
+        True,
+        "The participant withdrew their approval of a story: take it down wherever it was "
+        "published, then acknowledge.",
+    ),
 )
 
 EVENT_TYPES = tuple(t.name for t in CATALOGUE)
@@ -82,4 +101,8 @@ EVENT_WORDS = {
     "context.shared": _l("Your own words shared"),
     "context.withdrawn": _l("Your own words withdrawn"),
     "concern.raised": _l("Concern raised"),
+    "story.approved": _l("Story approved"),
+    "story.changes_requested": _l("Changes to a story asked for"),
+    "story.declined": _l("Story declined"),
+    "story.withdrawn": _l("Approval of a story withdrawn"),
 }

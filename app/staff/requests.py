@@ -254,6 +254,16 @@ def describe(session: Session, event: Event, correction: Correction | None) -> R
     elif kind == "context.withdrawn":
         asked = _("They took back what they had shared about themselves.")
         to_do = _("Stop using it and remove it from their record.")
+    elif kind == "story.withdrawn":
+        story = data.get("story") or {}
+        where = str((story.get("published") or {}).get("where") or "")
+        asked = _("They withdrew their approval of a story about them.")
+        if where:
+            to_do = _("Take the story down from %(where)s, then mark it as done.", where=where)
+        else:
+            to_do = _("Do not publish the story, then mark it as done.")
+        if story.get("title"):
+            facts.append((_("Story"), str(story["title"])))
     else:
         asked = kind
         to_do = _("Act on it, then mark it as done.")

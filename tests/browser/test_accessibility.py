@@ -76,6 +76,7 @@ class World:
     note: str  # a context note's id
     claimed_code: str  # a fresh code for Maria's enrollment: a PIN reset signed out
     cedar_code: str  # a code for an organization Maria has not added yet
+    story: str = ""  # a story about Maria, waiting for her answer
 
 
 def _troubles(db: Session, northside_id: int, correction: Correction) -> None:
@@ -222,6 +223,11 @@ def build_world(db: Session, make_org: Any, client: TestClient) -> World:
     }
     assert northside.put("/api/v1/reports/county", county).status_code == 201
     assert northside.post("/api/v1/reports/county/runs").status_code == 201
+    story = northside.post(
+        "/api/v1/participants/N-1/stories",
+        {"title": "Maria's numbers", "text": "Maria keeps our books.", "use": {"en": "A report"}},
+    )
+    assert story.status_code == 201, story.text
     return World(
         enrollment=enrollment.id,
         holdings=ids,
@@ -230,6 +236,7 @@ def build_world(db: Session, make_org: Any, client: TestClient) -> World:
         note=note.group(1),
         claimed_code=fresh.json()["claim_code"],
         cedar_code=enroll(cedar, "C-1"),
+        story=story.json()["story_id"],
     )
 
 
@@ -429,6 +436,12 @@ def test_participant_pages(live_server: Any, audit: Audit, world: World) -> None
     check("own words: change")
     page.goto(f"{base}/context/{world.note}/withdraw")
     check("own words: withdraw")
+
+    page.goto(f"{base}/stories/{world.story}")
+    check("a story to answer")
+    _submit(page, 'main form:has(textarea[name="what_to_change"])')
+    expect(page).to_have_title(_error_title(audit.locale))
+    check("a story to answer, with errors")
 
     page.goto(f"{base}/account/close")
     check("close the account")
@@ -663,6 +676,7 @@ def _participant_pages(base: str, world: World) -> list[tuple[str, str]]:
         ("own words: change", f"{base}/context/{world.note}/edit"),
         ("own words: withdraw", f"{base}/context/{world.note}/withdraw"),
         ("close the account", f"{base}/account/close"),
+        ("a story to answer", f"{base}/stories/{world.story}"),
     ]
 
 

@@ -24,6 +24,7 @@ PAGES = [
     "/staff/org/endpoints",
     "/staff/org/reports",
     "/staff/org/reports/new",
+    "/staff/org/story-words",
 ]
 
 
@@ -173,3 +174,47 @@ def test_every_page_renders_in_every_language(db, org, client, locale):
         assert r.status_code == 200, path
         assert f'<html lang="{locale}">' in r.text
         assert "style=" not in r.text  # the CSP forbids inline style
+
+
+# --- stories: every staff route is its own organization's --------------------------------
+
+
+def _story_routes(app, external_ref, story_id):
+    """Every /staff/participants/{ref}/stories page and form, read from the app's routes."""
+    filled = {"{external_ref}": external_ref, "{story_id}": story_id}
+    for top in app.router.routes:
+        contexts = getattr(top, "effective_route_contexts", None)
+        for route in contexts() if contexts else [top]:
+            path = getattr(route, "path", "")
+            if path.startswith("/staff/participants/{external_ref}/stories"):
+                for placeholder, value in filled.items():
+                    path = path.replace(placeholder, value)
+                for method in sorted(set(route.methods) - {"HEAD"}):
+                    yield method.lower(), path
+
+
+def test_every_story_route_is_404_to_another_organizations_staff(db, org, make_org, client, app):
+    enrollment = org.post("/api/v1/participants", {"external_ref": "A-1"}).json()
+    assert enrollment["external_ref"] == "A-1"
+    story = org.post(
+        "/api/v1/participants/A-1/stories",
+        {"title": "T", "text": "Words", "use": {"en": "A report"}},
+    ).json()
+    routes = list(_story_routes(app, "A-1", story["story_id"]))
+    assert len(routes) >= 5, routes
+    for method, path in routes:  # signed out: the staff login
+        r = client.request(method.upper(), path)
+        assert r.status_code in (303, 403), (method, path, r.status_code)
+    cedar = make_org("cedar", "Cedar Housing")
+    cedar.post("/api/v1/participants", {"external_ref": "A-1"})  # the same reference there
+    sign_in_staff(db, client, cedar, role="case_manager")
+    token = csrf_from(client.get("/staff").text)
+    for method, path in routes:
+        if path.endswith("/stories"):
+            continue  # Cedar's own A-1 has a (empty) list of its own
+        if method == "get":
+            r = client.get(path)
+        else:
+            r = client.request(method.upper(), path, data={"csrf_token": token, "text": "x"})
+        assert r.status_code == 404, (method, path, r.status_code)
+    assert "Words" not in client.get("/staff/participants/A-1/stories").text

@@ -1,0 +1,1 @@
+"""Stories: words about a participant, for a named use, published only as they approved them."""
