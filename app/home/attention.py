@@ -3,12 +3,14 @@ place further down or to its own page.
 
 In order: data shared without their consent; answers to their corrections (refused ones with
 the reason, in the last 30 days); organizations late to answer a correction; consent
-requests not decided yet; consents that end within 30 days. Worked out from the rows the
-home page has already read (app/home/read_model.py), so it costs no query of its own.
+requests not decided yet; stories an organization asks to tell about them; consents that end
+within 30 days. Worked out from the rows the home page has already read
+(app/home/read_model.py), and the stories waiting for an answer it is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,16 +25,17 @@ ENDS_SOON = timedelta(days=30)  # how soon the end of a consent is near
 class Attention:
     """One thing that needs the participant: `kind` picks the words, `href` where it is."""
 
-    kind: str  # unconsented, refused, accepted, late, undecided, ending
+    kind: str  # unconsented, refused, accepted, late, undecided, story, ending
     organization: Organization
     href: str
     at: datetime | None = None  # when it happened, or the date it is due or ends
-    subject: str = ""  # the holding's label, or the recipient's name
+    subject: str = ""  # the holding's label, the recipient's name, or a story's title
     detail: str = ""  # a refusal's reason
     purpose: Purpose | None = None  # for a consent (its title is picked in the page's language)
 
 
-def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
+def what_needs_you(page: HomePage, now: datetime, stories: Sequence[Any] = ()) -> list[Attention]:
+    """`stories`: the participant's stories waiting for their answer (Story rows)."""
     items: list[Attention] = []
     for org in page.organizations:
         for d in org.disclosures:  # newest first
@@ -97,7 +100,13 @@ def what_needs_you(page: HomePage, now: datetime) -> list[Attention]:
                         "ending", org.organization, href, c.consent.expires_at, purpose=c.purpose
                     )
                 )
-    return items + undecided + ending
+    organizations = {org.enrollment.id: org.organization for org in page.organizations}
+    asked = [
+        Attention("story", organizations[s.enrollment_id], f"/stories/{s.id}", subject=s.title)
+        for s in stories
+        if s.enrollment_id in organizations
+    ]
+    return items + undecided + asked + ending
 
 
 def by_organization(items: list[Attention]) -> list[tuple[Organization, list[Attention]]]:

@@ -17,6 +17,7 @@ from app.home.new_since import what_is_new
 from app.home.read_model import HomeSection, build_home, own_holding
 from app.participants import recovery
 from app.participants.deps import CurrentParticipant
+from app.stories.service import awaiting_answer
 from app.web.deps import WebContextDep, not_found, web_context
 from app.web.templating import is_htmx, render, render_fragment
 
@@ -34,6 +35,7 @@ async def home(
     request: Request, participant: CurrentParticipant, ctx: WebContextDep, db: SessionDep
 ) -> Response:
     page = build_home(db, participant.id)
+    asked = awaiting_answer(db, [org.enrollment.id for org in page.organizations])
     # A notice about one item (?sent=, ?show=, …) opens every list, so it is in sight.
     notice = any(name in request.query_params for name in NOTICES)
     sections = [
@@ -55,7 +57,7 @@ async def home(
     ]
     context = {
         "sections": sections,
-        "attention": by_organization(what_needs_you(page, utcnow())),
+        "attention": by_organization(what_needs_you(page, utcnow(), asked)),
         "new_since": what_is_new(db, page, ctx.web_session),
         "reset": recovery.reset_notice_due(db, participant.id),
     }

@@ -1,6 +1,7 @@
 """Reports and stories (/reports-and-stories): every report run that counted the participant,
 and every published report of their organizations that did not, so the data comes back to
-the community (PRODUCT.md). Stories are shown on the same page (templates/stories/)."""
+the community (PRODUCT.md); and the stories organizations ask to tell about them
+(app/stories), each linked to its own page where the participant answers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.db import SessionDep
 from app.participants.deps import CurrentParticipant
 from app.reports.service import runs_for_participant
 from app.reports.tables import run_table
+from app.stories.service import stories_for_participant
 from app.web.deps import web_context
 from app.web.templating import render
 
@@ -28,6 +30,6 @@ async def reports_and_stories(
         {
             "counted": [(s, run_table(s.run)) for s in seen if s.counted],
             "published": [(s, run_table(s.run)) for s in seen if not s.counted],
-            "stories": [],  # the stories section fills this (templates/stories/for_participant.html)
+            "stories": stories_for_participant(db, participant.id),
         },
     )

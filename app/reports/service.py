@@ -231,6 +231,19 @@ def run_report(
                     limit=MAX_VALUES,
                 ),
             )
+    if 0 < len(counted) < threshold:
+        # The total is published (it is `included`): a run over fewer people than the
+        # threshold would itself be a small group leaving the portal. Nothing is published.
+        raise ReportError(
+            "count_by_1",
+            _(
+                "Only %(count)s people can be counted now, fewer than %(threshold)s: a report "
+                "this small could tell who they are, so it was not run. Run it when more "
+                "people can be counted.",
+                count=len(counted),
+                threshold=threshold,
+            ),
+        )
     grid = [(r, c) for r in rows for c in columns] if columns is not None else [(r,) for r in rows]
     counts = dict.fromkeys(grid, 0)
     for k in keys:

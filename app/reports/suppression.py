@@ -78,7 +78,8 @@ def suppress(
     """The entries to hide: every count from 1 to threshold - 1, then, one at a time, the
     smallest published entry that shares an equation with a still-recoverable hidden one
     (cells before totals, non-zero before zero: a hidden zero protects little), until none
-    can be worked out. The grand total is always published (it is `included`)."""
+    can be worked out. The grand total is always published (it is `included`; a run over fewer
+    people than the threshold is refused before it gets here, app/reports/service.py)."""
     hidden = {e for e, v in values.items() if e != GRAND and 0 < v < threshold}
     if not hidden:
         return hidden

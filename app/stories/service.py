@@ -348,6 +348,20 @@ def stories_for_participant(db: Session, participant_id: str) -> list[StoryForPa
     return sorted(items, key=lambda i: i.state not in _OPEN)  # stable: newest first within
 
 
+def awaiting_answer(db: Session, enrollment_ids: list[str]) -> list[Story]:
+    """The stories in these enrollments that wait for the participant's answer (for What
+    needs you on the home page), oldest first."""
+    if not enrollment_ids:
+        return []
+    return list(
+        db.exec(
+            select(Story)
+            .where(col(Story.enrollment_id).in_(enrollment_ids), col(Story.state) == "awaiting")
+            .order_by(col(Story.updated_at), col(Story.id))
+        )
+    )
+
+
 # --- deficit words ---------------------------------------------------------------------------
 
 

@@ -201,3 +201,23 @@ def test_a_field_with_too_many_values_is_refused_not_published(housing_org, db, 
     page = client.get("/staff/org/reports/ages")
     r = client.post("/staff/org/reports/ages/runs", data={"csrf_token": csrf_from(page.text)})
     assert r.status_code == 400 and 'id="run-error"' in r.text
+
+
+def test_a_run_over_fewer_people_than_the_threshold_is_refused(housing_org):
+    """The total is published: with 10 people counted it would be a group smaller than 11."""
+    from tests.factories import enrollment
+
+    org = housing_org
+    for n in range(10):
+        enrollment(org, f"F-{n}")
+        body = {"label": "Age band", "category": "household", "value": "30-39", "purpose": "food"}
+        assert org.put(f"/api/v1/participants/F-{n}/holdings/age_band", body).status_code == 201
+    _define(org, "few", purpose="food", count_by=["age_band"])
+    r = org.post("/api/v1/reports/few/runs")
+    assert r.status_code == 422 and "fewer than 11" in r.json()["detail"]
+    assert org.get("/api/v1/reports/few/runs").json() == {"runs": []}
+    enrollment(org, "F-10")  # the eleventh: now it runs, and the one cell is the total
+    body = {"label": "Age band", "category": "household", "value": "30-39", "purpose": "food"}
+    assert org.put("/api/v1/participants/F-10/holdings/age_band", body).status_code == 201
+    run = _run(org, "few")
+    assert run["included"] == 11 and run["cells"] == [{"values": ["30-39"], "count": 11}]

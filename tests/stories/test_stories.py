@@ -286,3 +286,14 @@ def test_an_odd_story_id_is_not_found(person, client, story_id):
     assert person.org.get(f"/api/v1/stories/{story_id}").status_code == 404
     assert publish(person.org, story_id).status_code == 404
     assert client.get(f"/stories/{story_id}").status_code == 404
+
+
+def test_a_story_waiting_for_an_answer_needs_the_participant_on_the_home_page(person, client):
+    story_id = draft(person.org)["story_id"]
+    home = client.get("/").text
+    attention = home.split('id="attention-title"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/stories/{story_id}">Asks to tell your story: Maria&#39;s bikes</a>' in attention
+    listed = client.get("/reports-and-stories").text
+    assert f'href="/stories/{story_id}"' in listed and "Maria&#39;s bikes" in listed
+    answer(client, story_id, "approve")
+    assert f"/stories/{story_id}" not in client.get("/").text.split("</section>", 1)[0]
