@@ -217,11 +217,11 @@ def build_world(db: Session, make_org: Any, client: TestClient) -> World:
     # Ten neighbours consented too: a run needs at least 11 people (the threshold).
     hold(northside, "N-1", "housing_situation", label="Housing situation", value="Shelter")
     for n in range(2, 12):
-        enroll(northside, f"N-{n}")
+        enroll(northside, f"R-{n}")
         situation = "Shelter" if n % 2 else "Renting"
-        hold(northside, f"N-{n}", "housing_situation", label="Housing situation", value=situation)
+        hold(northside, f"R-{n}", "housing_situation", label="Housing situation", value=situation)
         given = {"purpose": "housing", "state": "given", "method": "paper"}
-        assert northside.post(f"/api/v1/participants/N-{n}/consents", given).status_code == 201
+        assert northside.post(f"/api/v1/participants/R-{n}/consents", given).status_code == 201
     county = {
         "title": {"en": "Housing for the county", "es": "Vivienda para el condado"},
         "recipient": {"name": "Hennepin County"},
