@@ -33,6 +33,7 @@ from app.participants.service import (
     validate_new_pin,
 )
 from app.participants.views import MAX_PIN, MAX_USERNAME, recovery_code_page
+from app.reports.service import runs_for_participant
 from app.security.passwords import off_loop
 from app.security.sessions import start_session
 from app.web.cookies import queue_cookie
@@ -241,6 +242,12 @@ async def download_print(
         "account/print.html",
         {
             "export": build_export(db, participant=participant),
+            # The report runs that counted them, as Reports and stories lists them.
+            "counted": [
+                seen
+                for seen in runs_for_participant(db, participant_id=participant.id)
+                if seen.counted
+            ],
             "event_words": EVENT_WORDS,
             "correction_words": CORRECTION_WORDS,
             "kind_words": KIND_WORDS,

@@ -265,3 +265,12 @@ def test_the_download_lists_the_runs_that_counted_me(db, client, thirty):
     logout(client)
     login(client, "notcounted")
     assert client.get("/download").json()["reports_counted"] == []
+    printout = client.get("/download/print").text
+    section = printout.split("Reports that counted you", 1)[1].split("</section>", 1)[0]
+    assert "No report has counted you." in section and "Housing for the county" not in section
+    logout(client)
+    login(client, "counted")
+    printout = client.get("/download/print").text
+    section = printout.split("Reports that counted you", 1)[1].split("</section>", 1)[0]
+    assert "Housing for the county" in section and "Hennepin County" in section
+    assert "No report has counted you." not in section
