@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from app.home.read_model import ConsentView, DisclosureView, HoldingView, OrganizationView
 from app.home.words import PurposeWords, purpose_words
 from app.i18n import format_date, gettext
+from app.organizations.categories import category_name
 from app.web import labels
 from app.web.templating import OwnWords
 
@@ -77,6 +78,8 @@ class SectionRows:
         self.t = t = {key: str(escape(text)) for key, text in t.items()}
         # Per purpose, the facts each of its holdings and disclosures repeat, and what the
         # "not recorded" source and "kept until" say when a row has no date of its own.
+        # The kinds of data held, in the page's language, in the order they are listed.
+        self.kinds = [category_name(category) for category in org.categories]
         self.holding_facts: dict[int | None, str] = {}
         self.disclosure_facts: dict[int | None, str] = {}
         self.kept: dict[int | None, str] = {}
@@ -95,8 +98,16 @@ class SectionRows:
             self.disclosure_facts[purpose.id] = f"<dt>{t['why']}</dt><dd>{title}</dd>{allowed}"
             self.kept[purpose.id] = str(escape(w.kept_after_collection))
 
-    def holdings(self, items: Iterable[HoldingView]) -> Markup:
-        return Markup("".join(self.holding(item) for item in items))  # noqa: S704 - escaped
+    def holdings_by_kind(self) -> Markup:
+        """Every holding, under a heading for each kind (category) of data."""
+        return Markup(  # noqa: S704 - escaped
+            "".join(
+                f'<h4 class="category">{escape(kind)}</h4>\n<ul class="holdings">\n'
+                + "".join(self.holding(item) for item in items)
+                + "</ul>\n"
+                for kind, items in zip(self.kinds, self.org.categories.values(), strict=True)
+            )
+        )
 
     def holding(self, item: HoldingView) -> str:
         h, t = item.holding, self.t
