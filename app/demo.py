@@ -26,7 +26,10 @@ from app.organizations.service import (
 )
 from app.participants.models import Participant
 from app.participants.service import enroll, find_claim, issue_claim_code, link_enrollment
+from app.reports.schemas import ReportIn
+from app.reports.service import run_report, upsert_report
 from app.security.passwords import hash_secret
+from app.stories.service import draft_story
 
 DEMO_USERNAME = "demo"
 DEMO_PIN = "482913"
@@ -248,7 +251,7 @@ def load_demo(settings: Settings) -> bool:
             "visits",
             label="Visits this year",
             category="services",
-            value="11",
+            value="6 or more",
             purpose="funder-report",
             source="Check-in desk",
         )
@@ -344,6 +347,55 @@ def load_demo(settings: Settings) -> bool:
                 field_keys=["mobility"],
                 disclosed_at=utcnow() - timedelta(days=1),
             ),
+        )
+
+        # A published report that counted the demo participant, with their neighbours: a run
+        # needs at least the threshold's number of people (11), or it is refused.
+        for n in range(1, 26):
+            neighbour, _code = enroll(
+                session,
+                organization=northside,
+                external_ref=f"NS-{2000 + n}",
+                preferred_language="en",
+            )
+            upsert_holding(
+                session,
+                enrollment=neighbour,
+                field_key="visits",
+                data=HoldingIn.model_validate(
+                    {
+                        "label": "Visits this year",
+                        "category": "services",
+                        "value": "1 to 5" if n % 2 else "6 or more",
+                        "purpose": "funder-report",
+                    }
+                ),
+            )
+        report, _new = upsert_report(
+            session,
+            organization=northside,
+            key="visits-2026",
+            data=ReportIn.model_validate(
+                {
+                    "title": {"en": "Visits in 2026", "es": "Visitas en 2026"},
+                    "recipient": {"name": "Second Harvest Heartland"},
+                    "purpose": "funder-report",
+                    "count_by": ["visits"],
+                }
+            ),
+        )
+        run_report(session, report=report, threshold=settings.report_threshold, run_by="Avery Lee")
+        # A story Northside asks to tell: it waits for the participant's answer.
+        draft_story(
+            session,
+            enrollment=enrollments["northside"],
+            title="Cooking for four",
+            text=(
+                "Every Friday she plans the week's meals for her family of four with what she "
+                "picks up here, and she shares her recipes with the volunteers."
+            ),
+            use={"en": "Our 2026 annual report", "es": "Nuestro informe anual de 2026"},
+            drafted_by="Casey Morgan",
         )
 
         create_staff(

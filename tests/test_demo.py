@@ -10,8 +10,15 @@ from fastapi.testclient import TestClient
 
 from app.cli import main as cli_main
 from app.config import Settings
-from app.demo import DEMO_NETWORK_ADMIN_EMAIL, DEMO_ORG_ADMIN_EMAIL, DEMO_STAFF_EMAIL, load_demo
-from tests.factories import page_csrf
+from app.demo import (
+    DEMO_NETWORK_ADMIN_EMAIL,
+    DEMO_ORG_ADMIN_EMAIL,
+    DEMO_PIN,
+    DEMO_STAFF_EMAIL,
+    DEMO_USERNAME,
+    load_demo,
+)
+from tests.factories import login, page_csrf
 
 
 def _log_in(client: TestClient, path: str, email: str, password: str) -> Any:
@@ -73,3 +80,17 @@ def test_org_key_makes_a_working_api_key(
     assert response.status_code == 200
     assert response.json()["purposes"]
     assert cli_main(["org", "key", "--org", "nowhere"]) == 1
+
+
+def test_the_demo_participant_meets_a_report_and_a_story(
+    engine: Any, settings: Settings, client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_demo(settings)
+    capsys.readouterr()
+    assert login(client, DEMO_USERNAME, DEMO_PIN).status_code == 303
+    home = client.get("/").text
+    assert "Asks to tell your story: Cooking for four" in home
+    page = client.get("/reports-and-stories").text
+    counted = page.split('id="counted-you"', 1)[1].split("</section>", 1)[0]
+    assert "Visits in 2026" in counted and "Second Harvest Heartland" in counted
+    assert "Cooking for four" in page
