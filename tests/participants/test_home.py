@@ -260,3 +260,26 @@ def test_every_organization_is_listed(client, person, make_org):
     assert "2 organizations hold data about you." in html
     assert 'href="#org-northside"' in html and 'href="#org-cedar"' in html
     assert 'id="org-cedar"' in html
+
+
+def test_an_organizations_words_are_shown_as_text_never_as_markup(client, person):
+    """Labels, values, sources and recipients come from organizations' systems: each is
+    escaped on the home page exactly as the rest of the page escapes text."""
+    tricky = "<b>Tom & \"Jerry\"</b> 'x'"
+    escaped = "&lt;b&gt;Tom &amp; &#34;Jerry&#34;&lt;/b&gt; &#39;x&#39;"
+    hold(person.org, person.external_ref, "phone", label=tricky, value=tricky, source=tricky)
+    shared = person.org.post(
+        f"/api/v1/participants/{person.external_ref}/disclosures",
+        {"recipient": {"name": tricky}, "purpose": "housing", "field_keys": ["phone"]},
+    )
+    assert shared.status_code == 201, shared.text
+    html = client.get("/").text
+    assert "<b>Tom" not in html
+    holding = html[html.index('<li class="holding') :]
+    holding = holding[: holding.index("</li>")]
+    assert '<p class="label" id="label-' in holding and f">{escaped}</p>" in holding
+    assert f'<p class="value-text">{escaped}</p>' in holding
+    assert f"<dd>{escaped}" in holding  # where it came from
+    disclosure = html[html.index('<li class="disclosure') :]
+    disclosure = disclosure[: disclosure.index("</li>")]
+    assert f">{escaped}</p>" in disclosure and f"<dd>{escaped}</dd>" in disclosure
