@@ -24,15 +24,16 @@ DEFAULT_FILL = "#1d4f91"
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: int
+    value: int | None  # None: a count that is not shown (a report's hidden cell): no bar
     fill: str = DEFAULT_FILL
+    shown: str | None = None  # the words after the bar instead of the number ("hidden")
 
 
 def bar_chart(chart_id: str, *, title: str, description: str, bars: Sequence[Bar]) -> Markup:
     """One bar per row: label on the left, bar scaled to the largest value, number after it.
 
     `chart_id` must be unique on the page: the <title> and <desc> are named by it."""
-    largest = max((b.value for b in bars), default=0) or 1
+    largest = max((b.value or 0 for b in bars), default=0) or 1
     track = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     height = max(len(bars), 1) * ROW_HEIGHT
     cid = escape(chart_id)
@@ -48,25 +49,32 @@ def bar_chart(chart_id: str, *, title: str, description: str, bars: Sequence[Bar
     for row, bar in enumerate(bars):
         top = row * ROW_HEIGHT
         middle = top + ROW_HEIGHT // 2
-        # A zero still shows a hairline, so "none" and "missing" look different.
-        length = max(round(track * bar.value / largest), 1 if bar.value == 0 else 2)
-        parts.append(
-            Markup(
-                '<g class="bar"><text x="0" y="{mid}" dominant-baseline="middle" '
-                'font-size="12" fill="#1b1b1b">{label}</text>'
+        if bar.value is None:
+            length, rect = 0, Markup("")
+        else:
+            # A zero still shows a hairline, so "none" and "missing" look different.
+            length = max(round(track * bar.value / largest), 1 if bar.value == 0 else 2)
+            rect = Markup(
                 '<rect x="{x}" y="{y}" width="{len}" height="{bh}" fill="{fill}"></rect>'
-                '<text x="{vx}" y="{mid}" dominant-baseline="middle" font-size="12" '
-                'fill="#1b1b1b">{value}</text></g>'
             ).format(
-                mid=middle,
-                label=_clip(bar.label),
                 x=LABEL_WIDTH,
                 y=top + BAR_GAP // 2,
                 len=length,
                 bh=ROW_HEIGHT - BAR_GAP,
                 fill=bar.fill,
+            )
+        parts.append(
+            Markup(
+                '<g class="bar"><text x="0" y="{mid}" dominant-baseline="middle" '
+                'font-size="12" fill="#1b1b1b">{label}</text>{rect}'
+                '<text x="{vx}" y="{mid}" dominant-baseline="middle" font-size="12" '
+                'fill="#1b1b1b">{value}</text></g>'
+            ).format(
+                mid=middle,
+                label=_clip(bar.label),
+                rect=rect,
                 vx=LABEL_WIDTH + length + 4,
-                value=bar.value,
+                value=bar.value if bar.shown is None else bar.shown,
             )
         )
     parts.append(Markup("</svg>"))
