@@ -224,14 +224,19 @@ def _concerns(
     for c in rows:
         by_type.setdefault(c.subject_type, []).append(c.subject_id)
     about: dict[tuple[str, str], str] = {}
+    languages: dict[tuple[str, str], str | None] = {}  # a label's language, when not the page's
     ids = list(orgs)
-    for correction_id, label in session.exec(
-        select(Correction.id, Correction.label).where(
+    for correction_id, holding in session.exec(
+        select(Correction.id, Holding)
+        .join(Holding, col(Holding.id) == Correction.holding_id)
+        .where(
             col(Correction.id).in_(by_type.get("correction", [])),
             col(Correction.enrollment_id).in_(ids),
         )
     ):
-        about[("correction", correction_id)] = label
+        about[("correction", correction_id)], languages[("correction", correction_id)] = label_text(
+            holding
+        )
     for disclosure_id, recipient in session.exec(
         select(Disclosure.id, Disclosure.recipient_name).where(
             col(Disclosure.id).in_(by_type.get("disclosure", [])),
@@ -265,6 +270,7 @@ def _concerns(
             _ack_standing(event, now),
             link=f"{concern_path(c.subject_type, c.subject_id)}#concern-{c.id}",
             about_kind=c.subject_type,
+            about_language=languages.get((c.subject_type, c.subject_id)),
             replies=replies.get(c.id, 0),
         )
         _ack_answer(item, event)

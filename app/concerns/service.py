@@ -29,6 +29,7 @@ from app.disclosures.models import Disclosure
 from app.events.catalogue import ACTION_EVENT_TYPES
 from app.events.models import Event
 from app.events.service import is_overdue_event, record_event
+from app.holdings.models import Holding
 from app.i18n import gettext as _
 from app.organizations.models import NetworkAdmin, Organization
 from app.participants.form_text import checked_text
@@ -62,6 +63,7 @@ class ConcernSubject:
     disclosure: Disclosure | None = None
     correction: Correction | None = None
     request: Event | None = None
+    holding: Holding | None = None  # the corrected holding, whose label the page shows
 
     @property
     def may_raise(self) -> bool:
@@ -119,16 +121,22 @@ def own_subject(
         )
     if subject_type == "correction":
         found = session.exec(
-            select(Correction, Enrollment, Organization)
+            select(Correction, Enrollment, Organization, Holding)
             .join(Enrollment, col(Enrollment.id) == Correction.enrollment_id)
             .join(Organization, col(Organization.id) == Enrollment.organization_id)
+            .join(Holding, col(Holding.id) == Correction.holding_id)
             .where(col(Correction.id) == subject_id, open_to(participant_id))
         ).first()
         if found is None:
             return None
-        correction, enrollment, organization = found
+        correction, enrollment, organization, holding = found
         return ConcernSubject(
-            "correction", correction.id, enrollment, organization, correction=correction
+            "correction",
+            correction.id,
+            enrollment,
+            organization,
+            correction=correction,
+            holding=holding,
         )
     if subject_type == "request":
         # The holder's own requests only: a recipient's event is about another organization's

@@ -5,16 +5,20 @@ per section; pages in a draft language say so once; every picker names each lang
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from app import i18n
+from app.db import utcnow
 from tests.factories import (
     add_purpose,
+    corrections,
     disclose,
     hold,
     holding_id,
     request_correction,
+    send_form,
     sign_in_staff,
 )
 
@@ -147,6 +151,25 @@ def test_my_requests_names_the_holding_in_the_page_language(client, maria):
     somali = client.get("/requests?lang=so").text  # no Somali label: English, marked once
     assert '<span lang="en">Phone number</span></h3>' in somali
     assert somali.count('class="fallback"') == 1
+
+
+def test_a_concern_about_a_late_correction_names_the_holding_in_the_page_language(
+    client, maria, db
+):
+    request_correction(client, maria)
+    (correction,) = corrections(db)
+    correction.due_by = utcnow() - timedelta(days=2)  # late: a concern may be raised
+    db.add(correction)
+    db.commit()
+    page = client.get(f"/corrections/{correction.id}/concern?lang=es").text
+    assert "Número de teléfono" in page and "Phone number" not in page
+    raised = send_form(
+        client, f"/corrections/{correction.id}/concern", {"what_happened": "No answer yet."}
+    )
+    assert raised.status_code == 303, raised.text
+    # The correction and the concern about it: no Somali label, so English, marked on both.
+    listed = client.get("/requests?lang=so").text
+    assert listed.count('<span lang="en">Phone number</span></h3>') == 2
 
 
 def test_the_home_page_says_nothing_when_all_is_translated(client, person):
